@@ -1,0 +1,44 @@
+"""Accounts: who owns, shares and launches images."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from imagecatalog._validation import require_identifier
+from imagecatalog.exceptions import ErrorCode
+
+__all__ = ["Account"]
+
+_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
+
+
+def _check_account_id(_: object, __: attrs.Attribute[str], value: str) -> None:
+    require_identifier(
+        value,
+        "account ID",
+        _ACCOUNT_ID,
+        "a root account ID of 1 to 20 digits, such as '100000000001'",
+        ErrorCode.INVALID_ACCOUNT_ID_MALFORMED,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """A root account, identified by its numeric ID string (``"100000000001"``)."""
+
+    id: str = attrs.field(validator=_check_account_id)
+
+    @classmethod
+    def of(cls, account: Account | str) -> Account:
+        """Return *account* itself, or the account with that ID.
+
+        A malformed ID raises :class:`~imagecatalog.InvalidParameterError`.
+        """
+        if isinstance(account, Account):
+            return account
+        return cls(id=account)
+
+    def __str__(self) -> str:
+        return self.id

@@ -1,0 +1,319 @@
+"""Images and the closed sets that describe them.
+
+An :class:`Image` is an immutable value.  What kind of image it is depends on
+who looks: the same custom image is ``PRIVATE_IMAGE`` to its owner and
+``SHARED_IMAGE`` to the accounts it is shared with (:meth:`Image.kind_for`).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+import unicodedata
+from datetime import datetime
+
+import attrs
+
+from imagecatalog._validation import require_identifier, require_int, require_str
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import ErrorCode, InvalidParameterError
+from imagecatalog.regions import Region
+
+__all__ = [
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_NAME_LENGTH",
+    "Architecture",
+    "Image",
+    "ImageKind",
+    "ImageOrigin",
+    "ImagePage",
+    "ImageState",
+    "LicenceType",
+    "OsType",
+    "SharePermission",
+    "Support",
+    "check_description",
+    "check_image_id",
+    "check_image_name",
+]
+
+#: Longest image name the provider accepts.
+MAX_NAME_LENGTH = 60
+#: Longest image description the provider accepts.
+MAX_DESCRIPTION_LENGTH = 256
+
+_IMAGE_ID = re.compile(r"img-[a-z0-9]{8}")
+
+
+class Architecture(enum.Enum):
+    """CPU architecture of an image; values are the provider's spellings."""
+
+    X86_64 = "x86_64"
+    I386 = "i386"
+    ARM64 = "arm"
+
+    @property
+    def bits(self) -> int:
+        """64 or 32: the seed's way of naming an architecture."""
+        return 32 if self is Architecture.I386 else 64
+
+    @classmethod
+    def parse(cls, value: Architecture | str) -> Architecture:
+        """Accept a member, its value, or ImportImage's ``arm_64`` spelling."""
+        if isinstance(value, Architecture):
+            return value
+        text = require_str(value, "architecture")
+        try:
+            return cls("arm" if text == "arm_64" else text)
+        except ValueError:
+            raise InvalidParameterError(
+                f"architecture {text!r} is not one of x86_64, i386, arm (or arm_64)",
+                parameter="architecture",
+                value=value,
+            ) from None
+
+
+class OsType(enum.Enum):
+    """Operating-system family."""
+
+    LINUX = "Linux"
+    WINDOWS = "Windows"
+
+
+class ImageKind(enum.Enum):
+    """What an image is *to one viewer*; values are the provider's ``ImageType``."""
+
+    PUBLIC = "PUBLIC_IMAGE"
+    CUSTOM = "PRIVATE_IMAGE"
+    SHARED = "SHARED_IMAGE"
+
+
+class ImageState(enum.Enum):
+    """Lifecycle state of an image."""
+
+    CREATING = "CREATING"
+    NORMAL = "NORMAL"
+    CREATEFAILED = "CREATEFAILED"
+    SYNCING = "SYNCING"
+    IMPORTING = "IMPORTING"
+    IMPORTFAILED = "IMPORTFAILED"
+
+    @property
+    def in_progress(self) -> bool:
+        """True while the provider is still working on the image."""
+        return self in _IN_PROGRESS
+
+
+_IN_PROGRESS = frozenset({ImageState.CREATING, ImageState.SYNCING, ImageState.IMPORTING})
+
+
+class ImageOrigin(enum.Enum):
+    """Where an image came from (the provider's ``ImageSource``)."""
+
+    OFFICIAL = "OFFICIAL"
+    CREATE_IMAGE = "CREATE_IMAGE"
+    EXTERNAL_IMPORT = "EXTERNAL_IMPORT"
+
+
+class LicenceType(enum.Enum):
+    """Who licenses the operating system (the provider's ``LicenseType``)."""
+
+    TENCENT_CLOUD = "TencentCloud"
+    BYOL = "BYOL"
+
+
+class Support(enum.Enum):
+    """Who supports a public image's operating system."""
+
+    #: The provider's own Linux (TencentOS): supported by the provider.
+    PROVIDER = "provider"
+    #: Third-party systems: supported by their community or vendor, the provider helps.
+    COMMUNITY = "community"
+
+
+def check_image_id(value: object, parameter: str = "image ID") -> str:
+    """Return *value* if it is a well-formed image ID (``img-`` + 8 of a-z, 0-9)."""
+    return require_identifier(
+        value,
+        parameter,
+        _IMAGE_ID,
+        "'img-' followed by 8 lowercase letters or digits, such as 'img-9qabwvbn'",
+        ErrorCode.INVALID_IMAGE_ID_MALFORMED,
+    )
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def check_image_name(value: object, parameter: str = "name") -> str:
+    """Return *value* if it is a valid image name: 1 to 60 characters, not
+    blank, no control characters."""
+    name = require_str(value, parameter)
+    if not name.strip():
+        raise InvalidParameterError(
+            f"image {parameter} must not be empty or blank; give 1 to {MAX_NAME_LENGTH} "
+            "characters",
+            parameter=parameter,
+            value=value,
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidParameterError(
+            f"image {parameter} is {len(name)} characters long; the limit is "
+            f"{MAX_NAME_LENGTH}: shorten it",
+            parameter=parameter,
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        )
+    if _has_control_characters(name):
+        raise InvalidParameterError(
+            f"image {parameter} {name!r} contains control characters; use printable text",
+            parameter=parameter,
+            value=value,
+        )
+    return name
+
+
+def check_description(value: object) -> str:
+    """Return *value* if it is a valid description: at most 256 characters."""
+    text = require_str(value, "description")
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidParameterError(
+            f"image description is {len(text)} characters long; the limit is "
+            f"{MAX_DESCRIPTION_LENGTH}: shorten it",
+            parameter="description",
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        )
+    return text
+
+
+def _validate_image_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    check_image_id(value, attribute.name)
+
+
+def _validate_name(_: object, __: attrs.Attribute[str], value: str) -> None:
+    check_image_name(value)
+
+
+def _validate_description(_: object, __: attrs.Attribute[str], value: str) -> None:
+    check_description(value)
+
+
+def _validate_size(_: object, __: attrs.Attribute[int], value: int) -> None:
+    require_int(value, "size_gb", minimum=1)
+
+
+def _validate_utc(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidParameterError(
+            f"{attribute.name} must be a timezone-aware datetime, not {value!r}",
+            parameter=attribute.name,
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SharePermission:
+    """One account an image is shared with, and since when."""
+
+    account: Account
+    shared_at: datetime = attrs.field(validator=_validate_utc)
+
+
+@attrs.frozen(kw_only=True)
+class Image:
+    """A virtual-machine image in one region.
+
+    Public images have no owner and origin ``OFFICIAL``; custom images have an
+    owner.  ``shared_with`` lists the accounts a custom image is shared with, in
+    the order they were added; it is always empty in the copy of an image handed
+    to anyone but its owner (see :meth:`as_seen_by`).
+    """
+
+    id: str = attrs.field(validator=_validate_image_id)
+    name: str = attrs.field(validator=_validate_name)
+    description: str = attrs.field(default="", validator=_validate_description)
+    region: Region
+    owner: Account | None
+    os_type: OsType
+    platform: str
+    os_name: str
+    architecture: Architecture
+    size_gb: int = attrs.field(validator=_validate_size)
+    state: ImageState
+    origin: ImageOrigin
+    created_at: datetime = attrs.field(validator=_validate_utc)
+    licence_type: LicenceType = LicenceType.TENCENT_CLOUD
+    software: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    support: Support | None = None
+    copied_from: str | None = None
+    shared_with: tuple[SharePermission, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.owner is None) != (self.origin is ImageOrigin.OFFICIAL):
+            raise InvalidParameterError(
+                f"image {self.id}: public images (origin OFFICIAL) have no owner and "
+                "custom images have one",
+                parameter="owner",
+                value=self.owner,
+            )
+        if self.owner is None and self.shared_with:
+            raise InvalidParameterError(
+                f"public image {self.id} cannot be shared: everyone sees it already",
+                parameter="shared_with",
+                value=self.shared_with,
+            )
+
+    @property
+    def is_public(self) -> bool:
+        """True for the provider's public images."""
+        return self.owner is None
+
+    @functools.cached_property
+    def shared_account_ids(self) -> frozenset[str]:
+        """IDs of the accounts this image is shared with."""
+        return frozenset(share.account.id for share in self.shared_with)
+
+    def kind_for(self, viewer: Account | str) -> ImageKind | None:
+        """What this image is to *viewer*, or None if the viewer cannot see it.
+
+        This is the visibility rule: public images are visible to everyone,
+        a custom image to its owner and to the accounts it is shared with.
+        """
+        if self.owner is None:
+            return ImageKind.PUBLIC
+        viewer_id = viewer.id if isinstance(viewer, Account) else viewer
+        if self.owner.id == viewer_id:
+            return ImageKind.CUSTOM
+        if viewer_id in self.shared_account_ids:
+            return ImageKind.SHARED
+        return None
+
+    def as_seen_by(self, viewer: Account | str) -> Image:
+        """This image as *viewer* may see it.
+
+        The owner sees every share; an account it is shared with sees only its
+        own share (so :meth:`kind_for` still answers for it); anyone else sees
+        none.  Nobody but the owner learns who else an image is shared with.
+        """
+        if not self.shared_with or self.kind_for(viewer) is ImageKind.CUSTOM:
+            return self
+        viewer_id = viewer.id if isinstance(viewer, Account) else viewer
+        own = tuple(share for share in self.shared_with if share.account.id == viewer_id)
+        return attrs.evolve(self, shared_with=own)
+
+
+@attrs.frozen(kw_only=True)
+class ImagePage:
+    """One page of a listing: the images on it and how many matched in all."""
+
+    items: tuple[Image, ...] = attrs.field(converter=tuple)
+    total_count: int
+    offset: int = 0
+    limit: int = 20
+
+    def __len__(self) -> int:
+        return len(self.items)

@@ -1,0 +1,51 @@
+"""Instances: what images are for.
+
+The catalog models an instance only as far as images need it: who owns it,
+where it runs, which image it was launched from and what it carries over into
+an image created from it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import attrs
+
+from imagecatalog._validation import require_identifier
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import ErrorCode
+from imagecatalog.images import Architecture, LicenceType, OsType
+from imagecatalog.regions import Region
+
+__all__ = ["Instance", "check_instance_id"]
+
+_INSTANCE_ID = re.compile(r"ins-[a-z0-9]{8}")
+
+
+def check_instance_id(value: object, parameter: str = "instance ID") -> str:
+    """Return *value* if it is a well-formed instance ID (``ins-`` + 8 of a-z, 0-9)."""
+    return require_identifier(
+        value,
+        parameter,
+        _INSTANCE_ID,
+        "'ins-' followed by 8 lowercase letters or digits, such as 'ins-r8hr2upy'",
+        ErrorCode.INVALID_INSTANCE_ID_MALFORMED,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Instance:
+    """A virtual machine launched from an image, in the image's region."""
+
+    id: str = attrs.field(validator=lambda _, a, v: check_instance_id(v, a.name))
+    owner: Account
+    region: Region
+    image_id: str
+    os_type: OsType
+    platform: str
+    os_name: str
+    architecture: Architecture
+    system_disk_gb: int
+    licence_type: LicenceType
+    launched_at: datetime

@@ -1,0 +1,179 @@
+"""Who may do what to an image, and in which state.
+
+Pure rules over values: each function raises the typed error of the rule it
+guards, or returns.  The service calls them; it never re-implements them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import (
+    DuplicateImageNameError,
+    ErrorCode,
+    ImageNotFoundError,
+    InvalidImageStateError,
+    PermissionDeniedError,
+    SharingError,
+    UntrustedImageError,
+)
+from imagecatalog.images import Image, ImageKind, ImageState
+
+__all__ = [
+    "Operation",
+    "check_deletable",
+    "check_launchable",
+    "check_name_free",
+    "check_state",
+    "require_owner",
+    "require_visible",
+]
+
+
+class Operation(enum.Enum):
+    """The operations whose rules differ by image kind and state.
+
+    Each member knows the error code for a public image, the code for an image
+    shared with the caller, how to get out of each, and which states allow it.
+    """
+
+    COPY = "copy"
+    SHARE = "share"
+    UNSHARE = "cancel the shares of"
+    DESCRIBE_SHARES = "list the shares of"
+    MODIFY = "modify"
+    DELETE = "delete"
+    LAUNCH = "launch an instance from"
+
+    @property
+    def public_code(self) -> ErrorCode:
+        """Code raised when the image is a public image."""
+        if self in (Operation.COPY, Operation.DELETE):
+            return ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID
+        return ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT
+
+    @property
+    def shared_code(self) -> ErrorCode:
+        """Code raised when the image is shared with the caller by another account."""
+        if self is Operation.MODIFY:
+            return ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED
+        if self is Operation.DELETE:
+            return ErrorCode.INVALID_IMAGE_ID_IS_SHARED
+        return ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT
+
+    @property
+    def public_way_out(self) -> str:
+        """What to do instead, for a public image."""
+        if self is Operation.COPY:
+            return "public images already exist in every region: launch there directly"
+        if self in (Operation.SHARE, Operation.UNSHARE, Operation.DESCRIBE_SHARES):
+            return "every account can already use public images"
+        return "launch an instance from it and create your own image instead"
+
+    @property
+    def shared_way_out(self) -> str:
+        """What to do instead, for an image shared with the caller."""
+        if self is Operation.DELETE:
+            return "ask its owner to cancel the share"
+        if self is Operation.COPY:
+            return "ask its owner to copy it, or launch it and create your own image"
+        return "only its owner can do this; launch it and create your own image instead"
+
+    @property
+    def allowed_states(self) -> frozenset[ImageState]:
+        """The image states in which this operation is allowed."""
+        if self in (Operation.MODIFY, Operation.DELETE, Operation.UNSHARE,
+                    Operation.DESCRIBE_SHARES):
+            return frozenset(state for state in ImageState if not state.in_progress)
+        return frozenset({ImageState.NORMAL})
+
+    @property
+    def state_code(self) -> ErrorCode:
+        """Code raised when the image is in a state that does not allow this operation."""
+        if self in (Operation.MODIFY, Operation.DELETE):
+            return ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE
+        return ErrorCode.INVALID_IMAGE_STATE
+
+
+def require_visible(image: Image | None, image_id: str, viewer: Account) -> tuple[Image, ImageKind]:
+    """The visibility rule at the door of every call: an image the viewer cannot
+    see does not exist for them (never "forbidden")."""
+    kind = None if image is None else image.kind_for(viewer)
+    if image is None or kind is None:
+        raise ImageNotFoundError(image_id, account=viewer.id)
+    return image, kind
+
+
+def require_owner(image: Image, kind: ImageKind, caller: Account, operation: Operation) -> None:
+    """Only the owner of a custom image may copy, share, modify or delete it."""
+    if kind is ImageKind.CUSTOM:
+        return
+    if kind is ImageKind.PUBLIC:
+        raise PermissionDeniedError(
+            f"cannot {operation.value} image {image.id}: it is a public image, which "
+            f"belongs to the provider; {operation.public_way_out}",
+            image_id=image.id,
+            account=caller.id,
+            code=operation.public_code,
+        )
+    raise PermissionDeniedError(
+        f"cannot {operation.value} image {image.id}: it is shared with account "
+        f"{caller.id} by another account, and shared images are launch-only; "
+        f"{operation.shared_way_out}",
+        image_id=image.id,
+        account=caller.id,
+        code=operation.shared_code,
+    )
+
+
+def check_state(image: Image, operation: Operation) -> None:
+    """The state rule: each operation runs only in its allowed states."""
+    allowed = operation.allowed_states
+    if image.state not in allowed:
+        raise InvalidImageStateError(
+            image_id=image.id,
+            state=image.state.value,
+            operation=operation.value,
+            allowed=sorted(state.value for state in allowed),
+            code=operation.state_code,
+        )
+
+
+def check_deletable(image: Image) -> None:
+    """An image still shared with anyone cannot be deleted: cancel its shares first."""
+    check_state(image, Operation.DELETE)
+    if image.shared_with:
+        raise SharingError(
+            f"cannot delete image {image.id}: it is still shared with "
+            f"{len(image.shared_with)} account(s); cancel every share first "
+            "(unshare_image), then delete it",
+            image_id=image.id,
+            code=ErrorCode.INVALID_IMAGE_ID_IN_SHARED,
+        )
+
+
+def check_launchable(
+    image: Image, kind: ImageKind, caller: Account, trusted: frozenset[str] | None
+) -> None:
+    """Launch needs a NORMAL image, and a shared image's owner must be trusted
+    when the caller keeps a trust list."""
+    check_state(image, Operation.LAUNCH)
+    if kind is ImageKind.SHARED and trusted is not None:
+        assert image.owner is not None  # shared images are custom images
+        if image.owner.id not in trusted:
+            raise UntrustedImageError(image_id=image.id, owner=image.owner.id, account=caller.id)
+
+
+def check_name_free(
+    name: str, owner: Account, region_id: str, existing: Image | None, *,
+    ignoring: Iterable[str] = (),
+) -> None:
+    """The name rule: a name is unique among one account's custom images in one
+    region.  *existing* is the image that holds the name, if any; images whose
+    IDs are in *ignoring* (the image being renamed) do not count."""
+    if existing is not None and existing.id not in set(ignoring):
+        raise DuplicateImageNameError(
+            name=name, account=owner.id, region=region_id, existing_image_id=existing.id
+        )

@@ -1,0 +1,107 @@
+"""The sharing rules, and sharing itself as a change of value.
+
+A custom image is shared, within its own region, with up to
+``Limits.accounts_per_shared_image`` other accounts, which may then launch it
+and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import attrs
+
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import (
+    AccountNotFoundError,
+    ErrorCode,
+    ShareLimitExceededError,
+    SharingError,
+)
+from imagecatalog.images import Image, LicenceType, SharePermission
+from imagecatalog.lifecycle import Operation, check_state
+
+__all__ = ["check_share", "check_unshare", "share", "unshare"]
+
+
+def check_share(
+    image: Image,
+    owner: Account,
+    accounts: Sequence[Account],
+    *,
+    limit: int,
+    is_registered: Callable[[str], bool],
+) -> None:
+    """The share rule, checked in this order: the image is NORMAL, not BYOL;
+    no account is the owner, unknown, or already shared with; the share
+    limit holds.  The caller has checked that *owner* owns *image*."""
+    check_state(image, Operation.SHARE)
+    if image.licence_type is LicenceType.BYOL:
+        raise SharingError(
+            f"cannot share image {image.id}: it is a BYOL (bring-your-own-licence) image, "
+            "and the provider does not share BYOL images; import it with the TencentCloud "
+            "licence type to share it",
+            image_id=image.id,
+            code=ErrorCode.BYOL_IMAGE_SHARE_FAILED,
+        )
+    if owner in accounts:
+        raise SharingError(
+            f"cannot share image {image.id} with account {owner.id}: that is its owner; "
+            "share it with other accounts only",
+            image_id=image.id,
+            accounts=(owner.id,),
+            code=ErrorCode.ACCOUNT_IS_YOURSELF,
+        )
+    for account in accounts:
+        if not is_registered(account.id):
+            raise AccountNotFoundError(account.id)
+    already = [account.id for account in accounts if account.id in image.shared_account_ids]
+    if already:
+        raise SharingError(
+            f"image {image.id} is already shared with account(s) {', '.join(already)}; "
+            "leave them out of the request",
+            image_id=image.id,
+            accounts=already,
+            code=ErrorCode.ACCOUNT_ALREADY_EXISTS,
+        )
+    current = len(image.shared_with)
+    if current + len(accounts) > limit:
+        raise ShareLimitExceededError(
+            image_id=image.id, limit=limit, current=current, requested=len(accounts)
+        )
+
+
+def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> None:
+    """Cancelling needs a share to cancel: the owner was never shared with, and
+    every account named must currently hold a share."""
+    if owner in accounts:
+        raise SharingError(
+            f"cannot cancel a share of image {image.id} with account {owner.id}: that is "
+            "its owner, which is never shared with",
+            image_id=image.id,
+            accounts=(owner.id,),
+            code=ErrorCode.ACCOUNT_IS_YOURSELF,
+        )
+    missing = [account.id for account in accounts if account.id not in image.shared_account_ids]
+    if missing:
+        raise SharingError(
+            f"image {image.id} is not shared with account(s) {', '.join(missing)}; "
+            "list its shares with share_permissions and cancel only those",
+            image_id=image.id,
+            accounts=missing,
+            code=ErrorCode.ACCOUNT_NOT_SHARED,
+        )
+
+
+def share(image: Image, accounts: Sequence[Account], at: datetime) -> Image:
+    """*image* shared with *accounts* too, as of *at*."""
+    added = tuple(SharePermission(account=account, shared_at=at) for account in accounts)
+    return attrs.evolve(image, shared_with=image.shared_with + added)
+
+
+def unshare(image: Image, accounts: Sequence[Account]) -> Image:
+    """*image* no longer shared with *accounts*."""
+    gone = {account.id for account in accounts}
+    kept = tuple(share for share in image.shared_with if share.account.id not in gone)
+    return attrs.evolve(image, shared_with=kept)
