@@ -1,0 +1,195 @@
+"""Value types: regions, accounts, images, limits, and the errors."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime
+
+import attrs
+import pytest
+
+import imagecatalog
+from imagecatalog import (
+    Account,
+    AccountNotFoundError,
+    Architecture,
+    DuplicateImageNameError,
+    ErrorCode,
+    Image,
+    ImageCatalogError,
+    ImageKind,
+    ImageNotFoundError,
+    ImageOrigin,
+    ImageState,
+    InstanceNotFoundError,
+    InvalidImageStateError,
+    InvalidParameterError,
+    Limits,
+    OsType,
+    PermissionDeniedError,
+    QuotaExceededError,
+    Region,
+    SharePermission,
+    ShareLimitExceededError,
+    SharingError,
+    UntrustedImageError,
+)
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def custom_image(**changes: object) -> Image:
+    image = Image(
+        id="img-9qabwvbn", name="web-golden-2026-11", region=Region.of("ap-guangzhou"),
+        owner=Account(id="100000000001"), os_type=OsType.LINUX, platform="Ubuntu",
+        os_name="Ubuntu Server 22.04 LTS 64bit", architecture=Architecture.X86_64, size_gb=20,
+        state=ImageState.NORMAL, origin=ImageOrigin.CREATE_IMAGE, created_at=NOW,
+    )
+    return attrs.evolve(image, **changes)  # type: ignore[misc]
+
+
+# Regions ----------------------------------------------------------------------------
+
+MAINLAND = ["ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu",
+            "ap-chongqing", "ap-shanghai-fsi", "ap-shenzhen-fsi"]
+OUTSIDE = ["ap-hongkong", "ap-singapore", "ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-seoul",
+           "ap-tokyo", "na-siliconvalley", "na-ashburn", "na-toronto", "eu-frankfurt",
+           "sa-saopaulo"]
+
+
+def test_known_regions_and_mainland_china() -> None:
+    assert [region.id for region in Region.all()] == MAINLAND + OUTSIDE
+    assert all(Region.of(region_id).mainland_china for region_id in MAINLAND)
+    assert not any(Region.of(region_id).mainland_china for region_id in OUTSIDE)
+    assert Region.of(Region.of("ap-tokyo")) is Region.of("ap-tokyo")
+    assert str(Region.of("ap-tokyo")) == "ap-tokyo"
+
+
+@pytest.mark.parametrize("bad", ["eu-moscow", "AP-GUANGZHOU", "", "ap-guangzhou-open"])
+def test_unknown_regions_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidParameterError) as raised:
+        Region.of(bad)
+    assert raised.value.code == "InvalidRegion.NotFound"
+    with pytest.raises(InvalidParameterError):
+        Region.of(Region(id=bad, name="nowhere", mainland_china=False))
+
+
+# Images -----------------------------------------------------------------------------
+
+
+def test_architecture_bits_and_spellings() -> None:
+    assert [a.bits for a in Architecture] == [64, 32, 64]
+    assert Architecture.parse("arm_64") is Architecture.parse("arm") is Architecture.ARM64
+    assert [kind.value for kind in ImageKind] == ["PUBLIC_IMAGE", "PRIVATE_IMAGE", "SHARED_IMAGE"]
+
+
+def test_kind_is_relative_to_the_viewer() -> None:
+    bob = Account(id="100000000002")
+    image = custom_image(
+        shared_with=[SharePermission(account=bob, shared_at=NOW),
+                     SharePermission(account=Account(id="100000000003"), shared_at=NOW)],
+    )
+    assert image.kind_for("100000000001") is ImageKind.CUSTOM
+    assert image.kind_for(bob) is ImageKind.SHARED
+    assert image.kind_for("100000000009") is None
+    public = custom_image(owner=None, origin=ImageOrigin.OFFICIAL)
+    assert public.kind_for("100000000009") is ImageKind.PUBLIC
+    # Views: the owner sees all shares, a receiver only its own, others none.
+    assert image.as_seen_by("100000000001") is image
+    assert [s.account for s in image.as_seen_by(bob).shared_with] == [bob]
+    assert image.as_seen_by("100000000009").shared_with == ()
+
+
+def test_images_are_immutable_and_validated() -> None:
+    image = custom_image()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        image.name = "other"  # type: ignore[misc]
+    for changes, code in [
+        ({"id": "img-1"}, ErrorCode.INVALID_IMAGE_ID_MALFORMED),
+        ({"name": ""}, ErrorCode.INVALID_PARAMETER_VALUE),
+        ({"description": "d" * 257}, ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE),
+        ({"size_gb": 0}, ErrorCode.INVALID_PARAMETER_VALUE),
+        ({"created_at": datetime(2026, 1, 1)}, ErrorCode.INVALID_PARAMETER),  # noqa: DTZ001
+        ({"owner": None}, ErrorCode.INVALID_PARAMETER_VALUE),  # custom image without owner
+        ({"origin": ImageOrigin.OFFICIAL}, ErrorCode.INVALID_PARAMETER_VALUE),
+    ]:
+        with pytest.raises(InvalidParameterError) as raised:
+            custom_image(**changes)
+        assert raised.value.code == code, changes
+    with pytest.raises(InvalidParameterError):
+        custom_image(owner=None, origin=ImageOrigin.OFFICIAL, shared_with=[
+            SharePermission(account=Account(id="1"), shared_at=NOW)])
+
+
+def test_limits_are_values() -> None:
+    limits = Limits().with_quota("100000000001", 25)
+    assert limits.image_quota_for(Account(id="100000000001")) == 25
+    assert limits.image_quota_for("100000000002") == 10
+    assert limits == Limits(quota_overrides={"100000000001": 25})
+    assert Limits() == Limits()  # the override does not leak into the default
+    with pytest.raises(InvalidParameterError):
+        Limits(custom_images_per_region=-1)
+    with pytest.raises(InvalidParameterError):
+        Limits(quota_overrides={"not-an-id": 3})
+
+
+# Errors -----------------------------------------------------------------------------
+
+ERRORS: list[ImageCatalogError] = [
+    InvalidParameterError("bad", parameter="limit", value=0,
+                          code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT),
+    ImageNotFoundError("img-9qabwvbn", account="100000000001"),
+    AccountNotFoundError("100000000099"),
+    InstanceNotFoundError("ins-00000000", account="100000000001"),
+    PermissionDeniedError("no", image_id="img-9qabwvbn", account="100000000002",
+                          code=ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED),
+    InvalidImageStateError(image_id="img-9qabwvbn", state="CREATING", operation="share",
+                           allowed=["NORMAL"]),
+    QuotaExceededError(account="100000000001", region="ap-guangzhou", limit=10, used=10),
+    ShareLimitExceededError(image_id="img-9qabwvbn", limit=50, current=49, requested=2),
+    SharingError("no", image_id="img-9qabwvbn", accounts=["100000000002"],
+                 code=ErrorCode.ACCOUNT_ALREADY_EXISTS),
+    DuplicateImageNameError(name="web", account="100000000001", region="ap-guangzhou",
+                            existing_image_id="img-9qabwvbn"),
+    UntrustedImageError(image_id="img-9qabwvbn", owner="100000000001", account="100000000002"),
+]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+def test_errors_pickle_with_class_code_message_and_data(error: ImageCatalogError) -> None:
+    restored = pickle.loads(pickle.dumps(error))
+    assert type(restored) is type(error)
+    assert (restored.code, restored.message, str(restored)) == (
+        error.code, error.message, str(error),
+    )
+    assert vars(restored) == vars(error)
+    assert isinstance(restored.code, str) and restored.code == ErrorCode(error.code).value
+
+
+def test_errors_subclass_the_fitting_builtin() -> None:
+    assert issubclass(InvalidParameterError, ValueError)
+    for lookup in (ImageNotFoundError, AccountNotFoundError, InstanceNotFoundError):
+        assert issubclass(lookup, LookupError)
+    assert all(isinstance(error, ImageCatalogError) for error in ERRORS)
+    assert "ImageQuotaLimitExceeded" in repr(ERRORS[6])
+
+
+def test_every_code_in_the_enum_is_used_by_some_error_path() -> None:
+    """The rules reference must not list codes nothing raises."""
+    source = "".join(
+        path.read_text(encoding="utf-8")
+        for path in __import__("pathlib").Path(imagecatalog.__file__).parent.glob("*.py")
+        if path.name != "exceptions.py"
+    )
+    exceptions = (__import__("pathlib").Path(imagecatalog.__file__).parent / "exceptions.py")
+    defaults = exceptions.read_text(encoding="utf-8")
+    unused = [code.name for code in ErrorCode
+              if f"ErrorCode.{code.name}" not in source
+              and f"default_code = ErrorCode.{code.name}" not in defaults]
+    assert unused == []
+
+
+def test_public_api_is_curated() -> None:
+    assert sorted(imagecatalog.__all__) == sorted(set(imagecatalog.__all__))
+    for name in imagecatalog.__all__:
+        assert getattr(imagecatalog, name) is not None
