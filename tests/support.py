@@ -12,8 +12,8 @@ import pytest
 from imagecatalog import (
     Architecture,
     Image,
-    ImageService,
     ImageCatalogError,
+    ImageService,
     Limits,
     OsType,
 )
@@ -75,8 +75,6 @@ def public_image(service: ImageService, region: str, platform: str = "Ubuntu") -
     return page.items[0]
 
 
-
-
 def catalog_state(service: ImageService) -> Hashable:
     """Everything the repository holds, as one comparable value."""
     repository = service.repository
@@ -89,9 +87,7 @@ def catalog_state(service: ImageService) -> Hashable:
     )
 
 
-def refuses(
-    service: ImageService, error: type[_E], code: str, call: Callable[[], object]
-) -> _E:
+def refuses(service: ImageService, error: type[_E], code: str, call: Callable[[], object]) -> _E:
     """Assert *call* raises *error* with *code* and leaves the catalog unchanged."""
     before = catalog_state(service)
     with pytest.raises(error) as raised:

@@ -33,10 +33,24 @@ def test_copies_keep_the_image_and_land_in_each_destination(
     assert [copy.region.id for copy in copies] == ["ap-singapore", "eu-frankfurt"]
     for copy in copies:
         assert copy.id != source.id
-        assert (copy.owner, copy.os_type, copy.platform, copy.os_name, copy.architecture,
-                copy.size_gb, copy.origin, copy.name) == (
-            source.owner, source.os_type, source.platform, source.os_name,
-            source.architecture, source.size_gb, ImageOrigin.CREATE_IMAGE, "web-golden",
+        assert (
+            copy.owner,
+            copy.os_type,
+            copy.platform,
+            copy.os_name,
+            copy.architecture,
+            copy.size_gb,
+            copy.origin,
+            copy.name,
+        ) == (
+            source.owner,
+            source.os_type,
+            source.platform,
+            source.os_name,
+            source.architecture,
+            source.size_gb,
+            ImageOrigin.CREATE_IMAGE,
+            "web-golden",
         )
         assert copy.copied_from == source.id
         assert copy.shared_with == ()  # shares are not copied
@@ -56,31 +70,67 @@ def test_only_the_owner_copies_a_custom_image(
 ) -> None:
     image = make_image(ALICE)
     service.share_image(ALICE, image.id, [BOB])
-    refuses(service, PermissionDeniedError, ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
-            lambda: service.copy_image(BOB, image.id, ["ap-singapore"]))
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.copy_image(CAROL, image.id, ["ap-singapore"]))
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
+        lambda: service.copy_image(BOB, image.id, ["ap-singapore"]),
+    )
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.copy_image(CAROL, image.id, ["ap-singapore"]),
+    )
     ubuntu = public_image(service, "ap-guangzhou")
-    refuses(service, PermissionDeniedError, ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID,
-            lambda: service.copy_image(ALICE, ubuntu.id, ["ap-singapore"]))
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID,
+        lambda: service.copy_image(ALICE, ubuntu.id, ["ap-singapore"]),
+    )
 
 
 def test_destinations_must_be_other_known_distinct_regions(
     service: ImageService, make_image: Callable[..., Image]
 ) -> None:
     image = make_image(ALICE, "ap-guangzhou")
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
-            lambda: service.copy_image(ALICE, image.id, ["ap-singapore", "ap-guangzhou"]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_REGION_NOT_FOUND,
-            lambda: service.copy_image(ALICE, image.id, ["ap-atlantis"]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.copy_image(ALICE, image.id, []))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-tokyo"]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER,
-            lambda: service.copy_image(ALICE, image.id, "ap-tokyo"))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
-            lambda: service.copy_image(ALICE, image.id, ["ap-tokyo"], name="x" * 61))
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
+        lambda: service.copy_image(ALICE, image.id, ["ap-singapore", "ap-guangzhou"]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_REGION_NOT_FOUND,
+        lambda: service.copy_image(ALICE, image.id, ["ap-atlantis"]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.copy_image(ALICE, image.id, []),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-tokyo"]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: service.copy_image(ALICE, image.id, "ap-tokyo"),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        lambda: service.copy_image(ALICE, image.id, ["ap-tokyo"], name="x" * 61),
+    )
 
 
 def test_copy_is_all_or_nothing_on_destination_quota(
@@ -90,7 +140,9 @@ def test_copy_is_all_or_nothing_on_destination_quota(
     for _ in range(10):
         make_image(ALICE, "ap-singapore")
     error = refuses(
-        service, QuotaExceededError, ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
+        service,
+        QuotaExceededError,
+        ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
         lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-singapore"]),
     )
     assert error.region == "ap-singapore"
@@ -102,18 +154,24 @@ def test_copy_refuses_a_name_taken_in_a_destination(
 ) -> None:
     image = make_image(ALICE, "ap-guangzhou", "web-golden")
     make_image(ALICE, "ap-singapore", "web-golden")
-    refuses(service, DuplicateImageNameError, ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
-            lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-singapore"]))
+    refuses(
+        service,
+        DuplicateImageNameError,
+        ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
+        lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-singapore"]),
+    )
 
 
 @pytest.mark.parametrize("state", [ImageState.CREATING, ImageState.CREATEFAILED])
-def test_copy_needs_a_normal_image(
-    slow_service: ImageService, state: ImageState
-) -> None:
+def test_copy_needs_a_normal_image(slow_service: ImageService, state: ImageState) -> None:
     service = slow_service
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="web")
     if state is ImageState.CREATEFAILED:
         service.fail(image.id)
-    refuses(service, InvalidImageStateError, ErrorCode.INVALID_IMAGE_STATE,
-            lambda: service.copy_image(ALICE, image.id, ["ap-singapore"]))
+    refuses(
+        service,
+        InvalidImageStateError,
+        ErrorCode.INVALID_IMAGE_STATE,
+        lambda: service.copy_image(ALICE, image.id, ["ap-singapore"]),
+    )

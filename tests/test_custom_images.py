@@ -54,7 +54,11 @@ def test_create_image_copies_the_instance(
     assert (image.owner is not None and image.owner.id) == ALICE
     assert image.region == instance.region == windows.region
     assert (image.os_type, image.platform, image.os_name, image.architecture, image.size_gb) == (
-        OsType.WINDOWS, "Windows", windows.os_name, Architecture.X86_64, 50,
+        OsType.WINDOWS,
+        "Windows",
+        windows.os_name,
+        Architecture.X86_64,
+        50,
     )
     assert (image.origin, image.state) == (ImageOrigin.CREATE_IMAGE, ImageState.NORMAL)
     assert image.description == "SQL 2022" and image.software == () and image.support is None
@@ -65,14 +69,30 @@ def test_create_image_needs_an_instance_the_caller_owns(
     service: ImageService, launch: Callable[..., Instance]
 ) -> None:
     bobs = launch(BOB)
-    refuses(service, InstanceNotFoundError, ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
-            lambda: service.create_image(ALICE, bobs.id, name="stolen"))
-    refuses(service, InstanceNotFoundError, ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
-            lambda: service.create_image(ALICE, "ins-00000000", name="ghost"))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_INSTANCE_ID_MALFORMED,
-            lambda: service.create_image(ALICE, "ins-1122", name="ghost"))
-    refuses(service, AccountNotFoundError, ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
-            lambda: service.create_image(STRANGER, bobs.id, name="ghost"))
+    refuses(
+        service,
+        InstanceNotFoundError,
+        ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
+        lambda: service.create_image(ALICE, bobs.id, name="stolen"),
+    )
+    refuses(
+        service,
+        InstanceNotFoundError,
+        ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
+        lambda: service.create_image(ALICE, "ins-00000000", name="ghost"),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_INSTANCE_ID_MALFORMED,
+        lambda: service.create_image(ALICE, "ins-1122", name="ghost"),
+    )
+    refuses(
+        service,
+        AccountNotFoundError,
+        ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+        lambda: service.create_image(STRANGER, bobs.id, name="ghost"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,8 +109,12 @@ def test_bad_names_are_refused(
     service: ImageService, launch: Callable[..., Instance], name: object, code: ErrorCode
 ) -> None:
     instance = launch()
-    refuses(service, InvalidParameterError, code,
-            lambda: service.create_image(ALICE, instance.id, name=name))  # type: ignore[arg-type]
+    refuses(
+        service,
+        InvalidParameterError,
+        code,
+        lambda: service.create_image(ALICE, instance.id, name=name),  # type: ignore[arg-type]
+    )
 
 
 def test_name_of_sixty_characters_and_description_of_256_are_accepted(
@@ -99,8 +123,12 @@ def test_name_of_sixty_characters_and_description_of_256_are_accepted(
     instance = launch()
     image = service.create_image(ALICE, instance.id, name="n" * 60, description="d" * 256)
     assert (len(image.name), len(image.description)) == (60, 256)
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
-            lambda: service.create_image(ALICE, instance.id, name="m", description="d" * 257))
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        lambda: service.create_image(ALICE, instance.id, name="m", description="d" * 257),
+    )
 
 
 def test_names_are_unique_per_account_and_region(
@@ -109,11 +137,16 @@ def test_names_are_unique_per_account_and_region(
     first = make_image(ALICE, "ap-guangzhou", "web-golden")
     instance = launch()
     error = refuses(
-        service, DuplicateImageNameError, ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
+        service,
+        DuplicateImageNameError,
+        ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
         lambda: service.create_image(ALICE, instance.id, name="web-golden"),
     )
     assert (error.name, error.account, error.region, error.existing_image_id) == (
-        "web-golden", ALICE, "ap-guangzhou", first.id,
+        "web-golden",
+        ALICE,
+        "ap-guangzhou",
+        first.id,
     )
     # Another account, or another region, may use the same name.
     assert make_image(BOB, "ap-guangzhou", "web-golden").name == "web-golden"
@@ -128,11 +161,16 @@ def test_quota_counts_custom_images_per_account_and_region(
     assert service.image_quota(ALICE, "ap-guangzhou") == Quota(used=10, limit=10)
     instance = launch()
     error = refuses(
-        service, QuotaExceededError, ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
+        service,
+        QuotaExceededError,
+        ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
         lambda: service.create_image(ALICE, instance.id, name="eleventh"),
     )
     assert (error.account, error.region, error.limit, error.used) == (
-        ALICE, "ap-guangzhou", 10, 10,
+        ALICE,
+        "ap-guangzhou",
+        10,
+        10,
     )
     assert str(error) == (
         "account 100000000001 already has 10 of 10 custom images in ap-guangzhou; "
@@ -152,20 +190,32 @@ def test_quota_override_raises_one_account_only() -> None:
 
 def test_quota_profiles() -> None:
     assert Limits.seed() == Limits()
-    assert (Limits.provider_2023().custom_images_per_region,
-            Limits.provider_2023().accounts_per_shared_image) == (50, 50)
-    assert (Limits.provider_2024().custom_images_per_region,
-            Limits.provider_2024().accounts_per_shared_image) == (500, 500)
+    assert (
+        Limits.provider_2023().custom_images_per_region,
+        Limits.provider_2023().accounts_per_shared_image,
+    ) == (50, 50)
+    assert (
+        Limits.provider_2024().custom_images_per_region,
+        Limits.provider_2024().accounts_per_shared_image,
+    ) == (500, 500)
     service = new_service(limits=Limits.provider_2024())
     assert service.image_quota(ALICE, "ap-tokyo") == Quota(used=0, limit=500)
     assert Quota(used=3, limit=10).available == 7 and Quota(used=12, limit=10).available == 0
 
 
 def test_quota_of_unknown_caller_or_region(service: ImageService) -> None:
-    refuses(service, AccountNotFoundError, ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
-            lambda: service.image_quota(STRANGER, "ap-guangzhou"))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_REGION_NOT_FOUND,
-            lambda: service.image_quota(ALICE, "eu-moscow"))
+    refuses(
+        service,
+        AccountNotFoundError,
+        ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+        lambda: service.image_quota(STRANGER, "ap-guangzhou"),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_REGION_NOT_FOUND,
+        lambda: service.image_quota(ALICE, "eu-moscow"),
+    )
 
 
 # ImportImage ---------------------------------------------------------------------
@@ -174,7 +224,10 @@ def test_quota_of_unknown_caller_or_region(service: ImageService) -> None:
 def test_import_image(service: ImageService) -> None:
     image = service.import_image(ALICE, "ap-guangzhou", **import_args(description="ERP 2009"))
     assert (image.origin, image.state, image.os_type, image.platform) == (
-        ImageOrigin.EXTERNAL_IMPORT, ImageState.NORMAL, OsType.LINUX, "CentOS",
+        ImageOrigin.EXTERNAL_IMPORT,
+        ImageState.NORMAL,
+        OsType.LINUX,
+        "CentOS",
     )
     assert image.os_name == "CentOS 7 64bit"
     assert image.licence_type is LicenceType.TENCENT_CLOUD
@@ -183,19 +236,27 @@ def test_import_image(service: ImageService) -> None:
 
 def test_import_windows_arm_and_byol(service: ImageService) -> None:
     windows = service.import_image(
-        ALICE, "ap-guangzhou",
-        **import_args(platform="Windows Server 2016", os_version="DataCenter",
-                      licence_type="BYOL", image_url=f"{COS}/w.vhd"),
+        ALICE,
+        "ap-guangzhou",
+        **import_args(
+            platform="Windows Server 2016",
+            os_version="DataCenter",
+            licence_type="BYOL",
+            image_url=f"{COS}/w.vhd",
+        ),
     )
     assert (windows.os_type, windows.platform, windows.licence_type) == (
-        OsType.WINDOWS, "Windows", LicenceType.BYOL,
+        OsType.WINDOWS,
+        "Windows",
+        LicenceType.BYOL,
     )
     arm = service.import_image(
         ALICE, "ap-guangzhou", **import_args(name="arm", architecture="arm_64")
     )
     assert arm.architecture is Architecture.ARM64 and arm.architecture.bits == 64
     iso = service.import_image(
-        ALICE, "ap-guangzhou",
+        ALICE,
+        "ap-guangzhou",
         **import_args(name="iso", image_url=f"{COS}/install.ISO", force=True),
     )
     assert iso.state is ImageState.NORMAL
@@ -223,17 +284,33 @@ def test_import_windows_arm_and_byol(service: ImageService) -> None:
 def test_import_refuses_bad_input(
     service: ImageService, overrides: dict[str, Any], code: ErrorCode
 ) -> None:
-    refuses(service, InvalidParameterError, code,
-            lambda: service.import_image(ALICE, "ap-guangzhou", **import_args(**overrides)))
+    refuses(
+        service,
+        InvalidParameterError,
+        code,
+        lambda: service.import_image(ALICE, "ap-guangzhou", **import_args(**overrides)),
+    )
 
 
 def test_import_counts_against_quota_and_names(service: ImageService) -> None:
     service.import_image(ALICE, "ap-guangzhou", **import_args())
-    refuses(service, DuplicateImageNameError, ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
-            lambda: service.import_image(ALICE, "ap-guangzhou", **import_args()))
+    refuses(
+        service,
+        DuplicateImageNameError,
+        ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
+        lambda: service.import_image(ALICE, "ap-guangzhou", **import_args()),
+    )
     for number in range(9):
         service.import_image(ALICE, "ap-guangzhou", **import_args(name=f"erp-{number}"))
-    refuses(service, QuotaExceededError, ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
-            lambda: service.import_image(ALICE, "ap-guangzhou", **import_args(name="erp-10")))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_REGION_NOT_FOUND,
-            lambda: service.import_image(ALICE, "mars-1", **import_args(name="erp-11")))
+    refuses(
+        service,
+        QuotaExceededError,
+        ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
+        lambda: service.import_image(ALICE, "ap-guangzhou", **import_args(name="erp-10")),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_REGION_NOT_FOUND,
+        lambda: service.import_image(ALICE, "mars-1", **import_args(name="erp-11")),
+    )

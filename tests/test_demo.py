@@ -50,7 +50,10 @@ def test_cli_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_python_dash_m() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "imagecatalog", "demo"], capture_output=True, text=True,
-        check=True, timeout=60,
+        [sys.executable, "-m", "imagecatalog", "demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     assert "ImageQuotaLimitExceeded" in done.stdout

@@ -38,7 +38,10 @@ def test_caller_sees_public_own_and_shared_in_region_only(
 
     kinds = [(image.id, image.kind_for(ALICE)) for image in page.items]
     assert [kind for _, kind in kinds] == [
-        ImageKind.PUBLIC, ImageKind.PUBLIC, ImageKind.CUSTOM, ImageKind.SHARED,
+        ImageKind.PUBLIC,
+        ImageKind.PUBLIC,
+        ImageKind.CUSTOM,
+        ImageKind.SHARED,
     ]
     assert own.id in ids(page.items) and theirs.id in ids(page.items)
     assert hidden.id not in ids(page.items)
@@ -78,20 +81,32 @@ def test_receiver_does_not_learn_who_else_an_image_is_shared_with(
         ({"name": "GOLDEN"}, ["web-golden"]),
         ({"platform": "ubun"}, ["Ubuntu Server 22.04 LTS 64bit", "web-golden"]),
         ({"kinds": [ImageKind.CUSTOM]}, ["web-golden", "web-arm"]),
-        ({"kinds": ["PUBLIC_IMAGE"], "os_type": "Windows"},
-         ["Windows Server 2022 DataCenter 64bit"]),
+        (
+            {"kinds": ["PUBLIC_IMAGE"], "os_type": "Windows"},
+            ["Windows Server 2022 DataCenter 64bit"],
+        ),
     ],
 )
 def test_filters_combine(
     service: ImageService, filters: dict[str, Any], expected_names: list[str]
 ) -> None:
     service.import_image(
-        ALICE, "ap-guangzhou", name="web-golden", image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/u.qcow2",
-        platform="Ubuntu", os_version="22.04", architecture="x86_64",
+        ALICE,
+        "ap-guangzhou",
+        name="web-golden",
+        image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/u.qcow2",
+        platform="Ubuntu",
+        os_version="22.04",
+        architecture="x86_64",
     )
     service.import_image(
-        ALICE, "ap-guangzhou", name="web-arm", image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/a.raw",
-        platform="Debian", os_version="12", architecture="arm_64",
+        ALICE,
+        "ap-guangzhou",
+        name="web-arm",
+        image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/a.raw",
+        platform="Debian",
+        os_version="12",
+        architecture="arm_64",
     )
     page = service.describe_images(ALICE, "ap-guangzhou", **filters)
     assert [image.name for image in page.items] == expected_names
@@ -111,9 +126,7 @@ def test_image_ids_return_only_visible_images_in_the_region(
     assert ids(page.items) == [mine.id]
 
 
-def test_paging_counts_every_match(
-    service: ImageService, make_image: Callable[..., Image]
-) -> None:
+def test_paging_counts_every_match(service: ImageService, make_image: Callable[..., Image]) -> None:
     made = [make_image(ALICE, name=f"build-{n}").id for n in range(5)]
     everything = service.describe_images(ALICE, "ap-guangzhou", kinds=["PRIVATE_IMAGE"])
     assert ids(everything.items) == made  # oldest first
@@ -130,7 +143,11 @@ def test_default_page_is_twenty() -> None:
     service = new_service(limits=Limits().with_quota(ALICE, 30))
     for number in range(25):
         service.import_image(
-            ALICE, "ap-guangzhou", name=f"import-{number}", platform="CentOS", os_version="7",
+            ALICE,
+            "ap-guangzhou",
+            name=f"import-{number}",
+            platform="CentOS",
+            os_version="7",
             image_url=f"https://b-1.cos.ap-guangzhou.myqcloud.com/{number}.vmdk",
             architecture="x86_64",
         )
@@ -150,10 +167,14 @@ def test_default_page_is_twenty() -> None:
         ({"image_ids": "img-12345678"}, ErrorCode.INVALID_PARAMETER),
         ({"image_ids": ["img-12345678", "img-12345678"]}, ErrorCode.INVALID_PARAMETER_VALUE),
         ({"image_ids": ["img-1234"]}, ErrorCode.INVALID_IMAGE_ID_MALFORMED),
-        ({"image_ids": ["img-12345678"], "name": "web"},
-         ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS),
-        ({"image_ids": ["img-12345678"], "kinds": [ImageKind.PUBLIC]},
-         ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS),
+        (
+            {"image_ids": ["img-12345678"], "name": "web"},
+            ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
+        ),
+        (
+            {"image_ids": ["img-12345678"], "kinds": [ImageKind.PUBLIC]},
+            ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
+        ),
         ({"kinds": []}, ErrorCode.INVALID_PARAMETER_VALUE),
         ({"kinds": ["MARKET_IMAGE"]}, ErrorCode.INVALID_PARAMETER_VALUE),
         ({"name": ""}, ErrorCode.INVALID_PARAMETER_VALUE),
@@ -166,15 +187,29 @@ def test_bad_arguments_are_refused(
     service: ImageService, arguments: dict[str, Any], code: ErrorCode
 ) -> None:
     refuses(
-        service, InvalidParameterError, code,
+        service,
+        InvalidParameterError,
+        code,
         lambda: service.describe_images(ALICE, "ap-guangzhou", **arguments),
     )
 
 
 def test_unknown_region_and_caller_are_refused(service: ImageService) -> None:
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_REGION_NOT_FOUND,
-            lambda: service.describe_images(ALICE, "ap-moon"))
-    refuses(service, AccountNotFoundError, ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
-            lambda: service.describe_images(STRANGER, "ap-guangzhou"))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_ACCOUNT_ID_MALFORMED,
-            lambda: service.describe_images("alice", "ap-guangzhou"))
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_REGION_NOT_FOUND,
+        lambda: service.describe_images(ALICE, "ap-moon"),
+    )
+    refuses(
+        service,
+        AccountNotFoundError,
+        ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+        lambda: service.describe_images(STRANGER, "ap-guangzhou"),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_ACCOUNT_ID_MALFORMED,
+        lambda: service.describe_images("alice", "ap-guangzhou"),
+    )

@@ -29,9 +29,18 @@ NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
 def image(image_id: str = "img-aaaaaaaa", name: str = "web") -> Image:
     return Image(
-        id=image_id, name=name, region=GUANGZHOU, owner=ALICE, os_type=OsType.LINUX,
-        platform="Ubuntu", os_name="Ubuntu 22.04", architecture=Architecture.X86_64,
-        size_gb=20, state=ImageState.NORMAL, origin=ImageOrigin.CREATE_IMAGE, created_at=NOW,
+        id=image_id,
+        name=name,
+        region=GUANGZHOU,
+        owner=ALICE,
+        os_type=OsType.LINUX,
+        platform="Ubuntu",
+        os_name="Ubuntu 22.04",
+        architecture=Architecture.X86_64,
+        size_gb=20,
+        state=ImageState.NORMAL,
+        origin=ImageOrigin.CREATE_IMAGE,
+        created_at=NOW,
     )
 
 
@@ -45,15 +54,24 @@ def test_a_raising_transaction_undoes_every_write() -> None:
     repository.add_account(ALICE)
     kept = image("img-kkkkkkkk", "kept")
     repository.add_image(kept)
-    with pytest.raises(RuntimeError), repository.transaction():
+
+    def failing_unit_of_work() -> None:
+        with repository.transaction():
+            write_everything()
+            raise RuntimeError("boom")
+
+    def write_everything() -> None:
         repository.add_account(BOB)
         repository.set_trusted_sharers(ALICE.id, frozenset({BOB.id}))
         repository.add_image(image())
-        shared = attrs.evolve(kept, name="renamed", shared_with=[
-            SharePermission(account=BOB, shared_at=NOW)])
+        shared = attrs.evolve(
+            kept, name="renamed", shared_with=[SharePermission(account=BOB, shared_at=NOW)]
+        )
         repository.replace_image(shared)
         repository.remove_image("img-aaaaaaaa")
-        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing_unit_of_work()
     assert list(repository.accounts()) == [ALICE]
     assert repository.trusted_sharers(ALICE.id) is None
     assert list(repository.images()) == [kept]
@@ -68,8 +86,11 @@ def test_indexes_follow_replacements() -> None:
     with repository.transaction():
         repository.add_image(image())
         with repository.transaction():  # nested blocks join the outer one
-            repository.replace_image(attrs.evolve(image(), name="v2", shared_with=[
-                SharePermission(account=BOB, shared_at=NOW)]))
+            repository.replace_image(
+                attrs.evolve(
+                    image(), name="v2", shared_with=[SharePermission(account=BOB, shared_at=NOW)]
+                )
+            )
     assert [i.name for i in repository.images_shared_with(BOB, GUANGZHOU)] == ["v2"]
     assert repository.find_custom_image(ALICE, GUANGZHOU, "web") is None
     repository.remove_image("img-aaaaaaaa")

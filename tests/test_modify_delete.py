@@ -40,31 +40,67 @@ def test_modify_rules(service: ImageService, make_image: Callable[..., Image]) -
     image = make_image(ALICE, name="web-golden")
     make_image(ALICE, name="db-golden")
     service.share_image(ALICE, image.id, [BOB])
-    refuses(service, DuplicateImageNameError, ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
-            lambda: service.modify_image(ALICE, image.id, name="db-golden"))
-    refuses(service, PermissionDeniedError, ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED,
-            lambda: service.modify_image(BOB, image.id, name="bobs"))
+    refuses(
+        service,
+        DuplicateImageNameError,
+        ErrorCode.INVALID_IMAGE_NAME_DUPLICATE,
+        lambda: service.modify_image(ALICE, image.id, name="db-golden"),
+    )
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED,
+        lambda: service.modify_image(BOB, image.id, name="bobs"),
+    )
     ubuntu = public_image(service, "ap-guangzhou")
-    refuses(service, PermissionDeniedError, ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
-            lambda: service.modify_image(ALICE, ubuntu.id, description="mine now"))
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.modify_image(CAROL, image.id, name="carols"))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER,
-            lambda: service.modify_image(ALICE, image.id))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
-            lambda: service.modify_image(ALICE, image.id, description="d" * 257))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.modify_image(ALICE, image.id, name=""))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_IMAGE_ID_MALFORMED,
-            lambda: service.modify_image(ALICE, "IMG-12345678", name="x"))
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
+        lambda: service.modify_image(ALICE, ubuntu.id, description="mine now"),
+    )
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.modify_image(CAROL, image.id, name="carols"),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: service.modify_image(ALICE, image.id),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        lambda: service.modify_image(ALICE, image.id, description="d" * 257),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.modify_image(ALICE, image.id, name=""),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_IMAGE_ID_MALFORMED,
+        lambda: service.modify_image(ALICE, "IMG-12345678", name="x"),
+    )
 
 
 def test_modify_waits_for_work_in_progress(slow_service: ImageService) -> None:
     service = slow_service
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="web")
-    refuses(service, InvalidImageStateError, ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE,
-            lambda: service.modify_image(ALICE, image.id, name="web-2"))
+    refuses(
+        service,
+        InvalidImageStateError,
+        ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE,
+        lambda: service.modify_image(ALICE, image.id, name="web-2"),
+    )
 
 
 # DeleteImages --------------------------------------------------------------------
@@ -77,44 +113,86 @@ def test_delete_frees_quota_and_the_name(
     assert service.image_quota(ALICE, "ap-guangzhou") == Quota(used=2, limit=10)
     service.delete_images(ALICE, [first.id, second.id])
     assert service.image_quota(ALICE, "ap-guangzhou") == Quota(used=0, limit=10)
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.get_image(ALICE, first.id))
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.get_image(ALICE, first.id),
+    )
     assert make_image(ALICE, name="a").name == "a"
 
 
-def test_delete_is_all_or_nothing(
-    service: ImageService, make_image: Callable[..., Image]
-) -> None:
+def test_delete_is_all_or_nothing(service: ImageService, make_image: Callable[..., Image]) -> None:
     mine = make_image(ALICE)
     theirs = make_image(BOB)
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.delete_images(ALICE, [mine.id, theirs.id]))
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.delete_images(ALICE, [mine.id, "img-00000000"]))
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.delete_images(ALICE, [mine.id, theirs.id]),
+    )
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.delete_images(ALICE, [mine.id, "img-00000000"]),
+    )
     assert service.get_image(ALICE, mine.id) == mine
 
 
 def test_delete_rules(service: ImageService, make_image: Callable[..., Image]) -> None:
     image = make_image(ALICE)
     service.share_image(ALICE, image.id, [BOB])
-    in_shared = refuses(service, SharingError, ErrorCode.INVALID_IMAGE_ID_IN_SHARED,
-                        lambda: service.delete_images(ALICE, [image.id]))
+    in_shared = refuses(
+        service,
+        SharingError,
+        ErrorCode.INVALID_IMAGE_ID_IN_SHARED,
+        lambda: service.delete_images(ALICE, [image.id]),
+    )
     assert "cancel every share first" in str(in_shared)
-    refuses(service, PermissionDeniedError, ErrorCode.INVALID_IMAGE_ID_IS_SHARED,
-            lambda: service.delete_images(BOB, [image.id]))
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.INVALID_IMAGE_ID_IS_SHARED,
+        lambda: service.delete_images(BOB, [image.id]),
+    )
     ubuntu = public_image(service, "ap-guangzhou")
-    refuses(service, PermissionDeniedError, ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID,
-            lambda: service.delete_images(ALICE, [ubuntu.id]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.delete_images(ALICE, []))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.delete_images(ALICE, [image.id, image.id]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_IMAGE_ID_MALFORMED,
-            lambda: service.delete_images(ALICE, ["img-34vaef8fe"]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER,
-            lambda: service.delete_images(ALICE, image.id))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER,
-            lambda: service.delete_images(ALICE, [12345678]))  # type: ignore[list-item]
+    refuses(
+        service,
+        PermissionDeniedError,
+        ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID,
+        lambda: service.delete_images(ALICE, [ubuntu.id]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.delete_images(ALICE, []),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.delete_images(ALICE, [image.id, image.id]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_IMAGE_ID_MALFORMED,
+        lambda: service.delete_images(ALICE, ["img-34vaef8fe"]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: service.delete_images(ALICE, image.id),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: service.delete_images(ALICE, [12345678]),  # type: ignore[list-item]
+    )
     service.unshare_image(ALICE, image.id, [BOB])
     service.delete_images(ALICE, [image.id])
 
@@ -127,14 +205,23 @@ def test_delete_waits_for_work_in_progress(slow_service: ImageService, operation
         image = service.create_image(ALICE, instance.id, name="web")
     elif operation == "import":
         image = service.import_image(
-            ALICE, "ap-guangzhou", name="web", platform="Ubuntu", os_version="22.04",
-            architecture="x86_64", image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/u.raw",
+            ALICE,
+            "ap-guangzhou",
+            name="web",
+            platform="Ubuntu",
+            os_version="22.04",
+            architecture="x86_64",
+            image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/u.raw",
         )
     else:
         source = service.complete(service.create_image(ALICE, instance.id, name="web").id)
         (image,) = service.copy_image(ALICE, source.id, ["ap-tokyo"])
-    refuses(service, InvalidImageStateError, ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE,
-            lambda: service.delete_images(ALICE, [image.id]))
+    refuses(
+        service,
+        InvalidImageStateError,
+        ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE,
+        lambda: service.delete_images(ALICE, [image.id]),
+    )
     service.complete(image.id)
     service.delete_images(ALICE, [image.id])
 
@@ -155,5 +242,9 @@ def test_unknown_caller_deletes_nothing(
     image = make_image(ALICE)
     from imagecatalog import AccountNotFoundError
 
-    refuses(service, AccountNotFoundError, ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
-            lambda: service.delete_images(STRANGER, [image.id]))
+    refuses(
+        service,
+        AccountNotFoundError,
+        ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+        lambda: service.delete_images(STRANGER, [image.id]),
+    )

@@ -51,10 +51,18 @@ def test_cancelling_takes_effect_at_once(
     service.share_image(ALICE, image.id, [BOB, CAROL])
     remaining = service.unshare_image(ALICE, image.id, [BOB])
     assert [p.account.id for p in remaining.shared_with] == [CAROL]
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.get_image(BOB, image.id))
-    refuses(service, ImageNotFoundError, ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            lambda: service.launch_instance(BOB, image.id))
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.get_image(BOB, image.id),
+    )
+    refuses(
+        service,
+        ImageNotFoundError,
+        ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
+        lambda: service.launch_instance(BOB, image.id),
+    )
     assert service.describe_images(BOB, "ap-guangzhou", kinds=["SHARED_IMAGE"]).total_count == 0
 
 
@@ -67,13 +75,19 @@ def test_share_limit_is_fifty_accounts_by_default() -> None:
     image = service.create_image(ALICE, instance.id, name="popular")
     service.share_image(ALICE, image.id, receivers[:49])
     error = refuses(
-        service, ShareLimitExceededError, ErrorCode.OVER_QUOTA,
+        service,
+        ShareLimitExceededError,
+        ErrorCode.OVER_QUOTA,
         lambda: service.share_image(ALICE, image.id, receivers[49:]),
     )
     assert (error.image_id, error.limit, error.current, error.requested) == (image.id, 50, 49, 2)
     assert len(service.share_image(ALICE, image.id, receivers[49:50]).shared_with) == 50
-    refuses(service, ShareLimitExceededError, ErrorCode.OVER_QUOTA,
-            lambda: service.share_image(ALICE, image.id, receivers[50:]))
+    refuses(
+        service,
+        ShareLimitExceededError,
+        ErrorCode.OVER_QUOTA,
+        lambda: service.share_image(ALICE, image.id, receivers[50:]),
+    )
 
 
 def test_share_limit_follows_the_limits_value() -> None:
@@ -81,28 +95,60 @@ def test_share_limit_follows_the_limits_value() -> None:
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="scarce")
     service.share_image(ALICE, image.id, [BOB])
-    refuses(service, ShareLimitExceededError, ErrorCode.OVER_QUOTA,
-            lambda: service.share_image(ALICE, image.id, [CAROL]))
+    refuses(
+        service,
+        ShareLimitExceededError,
+        ErrorCode.OVER_QUOTA,
+        lambda: service.share_image(ALICE, image.id, [CAROL]),
+    )
 
 
 def test_share_rules(service: ImageService, make_image: Callable[..., Image]) -> None:
     image = make_image(ALICE)
     service.share_image(ALICE, image.id, [BOB])
-    refuses(service, SharingError, ErrorCode.ACCOUNT_IS_YOURSELF,
-            lambda: service.share_image(ALICE, image.id, [CAROL, ALICE]))
-    already = refuses(service, SharingError, ErrorCode.ACCOUNT_ALREADY_EXISTS,
-                      lambda: service.share_image(ALICE, image.id, [CAROL, BOB]))
+    refuses(
+        service,
+        SharingError,
+        ErrorCode.ACCOUNT_IS_YOURSELF,
+        lambda: service.share_image(ALICE, image.id, [CAROL, ALICE]),
+    )
+    already = refuses(
+        service,
+        SharingError,
+        ErrorCode.ACCOUNT_ALREADY_EXISTS,
+        lambda: service.share_image(ALICE, image.id, [CAROL, BOB]),
+    )
     assert already.accounts == (BOB,)
-    refuses(service, AccountNotFoundError, ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
-            lambda: service.share_image(ALICE, image.id, [CAROL, STRANGER]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.share_image(ALICE, image.id, [CAROL, CAROL]))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER_VALUE,
-            lambda: service.share_image(ALICE, image.id, []))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_PARAMETER,
-            lambda: service.share_image(ALICE, image.id, CAROL))
-    refuses(service, InvalidParameterError, ErrorCode.INVALID_ACCOUNT_ID_MALFORMED,
-            lambda: service.share_image(ALICE, image.id, ["carol"]))
+    refuses(
+        service,
+        AccountNotFoundError,
+        ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+        lambda: service.share_image(ALICE, image.id, [CAROL, STRANGER]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.share_image(ALICE, image.id, [CAROL, CAROL]),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER_VALUE,
+        lambda: service.share_image(ALICE, image.id, []),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: service.share_image(ALICE, image.id, CAROL),
+    )
+    refuses(
+        service,
+        InvalidParameterError,
+        ErrorCode.INVALID_ACCOUNT_ID_MALFORMED,
+        lambda: service.share_image(ALICE, image.id, ["carol"]),
+    )
 
 
 def test_only_the_owner_shares(service: ImageService, make_image: Callable[..., Image]) -> None:
@@ -126,20 +172,33 @@ def test_only_the_owner_shares(service: ImageService, make_image: Callable[..., 
 
 def test_byol_images_cannot_be_shared(service: ImageService) -> None:
     image = service.import_image(
-        ALICE, "ap-guangzhou", name="own-licence", platform="Windows Server 2016",
-        os_version="2016", architecture="x86_64", licence_type="BYOL",
+        ALICE,
+        "ap-guangzhou",
+        name="own-licence",
+        platform="Windows Server 2016",
+        os_version="2016",
+        architecture="x86_64",
+        licence_type="BYOL",
         image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/w.vmdk",
     )
-    refuses(service, SharingError, ErrorCode.BYOL_IMAGE_SHARE_FAILED,
-            lambda: service.share_image(ALICE, image.id, [BOB]))
+    refuses(
+        service,
+        SharingError,
+        ErrorCode.BYOL_IMAGE_SHARE_FAILED,
+        lambda: service.share_image(ALICE, image.id, [BOB]),
+    )
 
 
 def test_only_normal_images_are_shared(slow_service: ImageService) -> None:
     service = slow_service
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="in-progress")
-    refuses(service, InvalidImageStateError, ErrorCode.INVALID_IMAGE_STATE,
-            lambda: service.share_image(ALICE, image.id, [BOB]))
+    refuses(
+        service,
+        InvalidImageStateError,
+        ErrorCode.INVALID_IMAGE_STATE,
+        lambda: service.share_image(ALICE, image.id, [BOB]),
+    )
     service.complete(image.id)
     assert service.share_image(ALICE, image.id, [BOB]).shared_with[0].account.id == BOB
 
@@ -147,11 +206,19 @@ def test_only_normal_images_are_shared(slow_service: ImageService) -> None:
 def test_cancel_rules(service: ImageService, make_image: Callable[..., Image]) -> None:
     image = make_image(ALICE)
     service.share_image(ALICE, image.id, [BOB])
-    missing = refuses(service, SharingError, ErrorCode.ACCOUNT_NOT_SHARED,
-                      lambda: service.unshare_image(ALICE, image.id, [BOB, CAROL]))
+    missing = refuses(
+        service,
+        SharingError,
+        ErrorCode.ACCOUNT_NOT_SHARED,
+        lambda: service.unshare_image(ALICE, image.id, [BOB, CAROL]),
+    )
     assert missing.accounts == (CAROL,)
-    refuses(service, SharingError, ErrorCode.ACCOUNT_IS_YOURSELF,
-            lambda: service.unshare_image(ALICE, image.id, [ALICE]))
+    refuses(
+        service,
+        SharingError,
+        ErrorCode.ACCOUNT_IS_YOURSELF,
+        lambda: service.unshare_image(ALICE, image.id, [ALICE]),
+    )
 
 
 @pytest.mark.parametrize("receiver_region", ["ap-singapore", "eu-frankfurt"])

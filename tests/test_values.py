@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 import pytest
@@ -29,8 +30,8 @@ from imagecatalog import (
     PermissionDeniedError,
     QuotaExceededError,
     Region,
-    SharePermission,
     ShareLimitExceededError,
+    SharePermission,
     SharingError,
     UntrustedImageError,
 )
@@ -38,23 +39,50 @@ from imagecatalog import (
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-def custom_image(**changes: object) -> Image:
+def custom_image(**changes: Any) -> Image:
     image = Image(
-        id="img-9qabwvbn", name="web-golden-2026-11", region=Region.of("ap-guangzhou"),
-        owner=Account(id="100000000001"), os_type=OsType.LINUX, platform="Ubuntu",
-        os_name="Ubuntu Server 22.04 LTS 64bit", architecture=Architecture.X86_64, size_gb=20,
-        state=ImageState.NORMAL, origin=ImageOrigin.CREATE_IMAGE, created_at=NOW,
+        id="img-9qabwvbn",
+        name="web-golden-2026-11",
+        region=Region.of("ap-guangzhou"),
+        owner=Account(id="100000000001"),
+        os_type=OsType.LINUX,
+        platform="Ubuntu",
+        os_name="Ubuntu Server 22.04 LTS 64bit",
+        architecture=Architecture.X86_64,
+        size_gb=20,
+        state=ImageState.NORMAL,
+        origin=ImageOrigin.CREATE_IMAGE,
+        created_at=NOW,
     )
-    return attrs.evolve(image, **changes)  # type: ignore[misc]
+    return attrs.evolve(image, **changes)
 
 
 # Regions ----------------------------------------------------------------------------
 
-MAINLAND = ["ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu",
-            "ap-chongqing", "ap-shanghai-fsi", "ap-shenzhen-fsi"]
-OUTSIDE = ["ap-hongkong", "ap-singapore", "ap-bangkok", "ap-jakarta", "ap-mumbai", "ap-seoul",
-           "ap-tokyo", "na-siliconvalley", "na-ashburn", "na-toronto", "eu-frankfurt",
-           "sa-saopaulo"]
+MAINLAND = [
+    "ap-guangzhou",
+    "ap-shanghai",
+    "ap-nanjing",
+    "ap-beijing",
+    "ap-chengdu",
+    "ap-chongqing",
+    "ap-shanghai-fsi",
+    "ap-shenzhen-fsi",
+]
+OUTSIDE = [
+    "ap-hongkong",
+    "ap-singapore",
+    "ap-bangkok",
+    "ap-jakarta",
+    "ap-mumbai",
+    "ap-seoul",
+    "ap-tokyo",
+    "na-siliconvalley",
+    "na-ashburn",
+    "na-toronto",
+    "eu-frankfurt",
+    "sa-saopaulo",
+]
 
 
 def test_known_regions_and_mainland_china() -> None:
@@ -86,8 +114,10 @@ def test_architecture_bits_and_spellings() -> None:
 def test_kind_is_relative_to_the_viewer() -> None:
     bob = Account(id="100000000002")
     image = custom_image(
-        shared_with=[SharePermission(account=bob, shared_at=NOW),
-                     SharePermission(account=Account(id="100000000003"), shared_at=NOW)],
+        shared_with=[
+            SharePermission(account=bob, shared_at=NOW),
+            SharePermission(account=Account(id="100000000003"), shared_at=NOW),
+        ],
     )
     assert image.kind_for("100000000001") is ImageKind.CUSTOM
     assert image.kind_for(bob) is ImageKind.SHARED
@@ -104,21 +134,25 @@ def test_images_are_immutable_and_validated() -> None:
     image = custom_image()
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         image.name = "other"  # type: ignore[misc]
-    for changes, code in [
+    cases: list[tuple[dict[str, Any], ErrorCode]] = [
         ({"id": "img-1"}, ErrorCode.INVALID_IMAGE_ID_MALFORMED),
         ({"name": ""}, ErrorCode.INVALID_PARAMETER_VALUE),
         ({"description": "d" * 257}, ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE),
         ({"size_gb": 0}, ErrorCode.INVALID_PARAMETER_VALUE),
-        ({"created_at": datetime(2026, 1, 1)}, ErrorCode.INVALID_PARAMETER),  # noqa: DTZ001
+        ({"created_at": datetime(2026, 1, 1)}, ErrorCode.INVALID_PARAMETER),
         ({"owner": None}, ErrorCode.INVALID_PARAMETER_VALUE),  # custom image without owner
         ({"origin": ImageOrigin.OFFICIAL}, ErrorCode.INVALID_PARAMETER_VALUE),
-    ]:
+    ]
+    for changes, code in cases:
         with pytest.raises(InvalidParameterError) as raised:
             custom_image(**changes)
         assert raised.value.code == code, changes
     with pytest.raises(InvalidParameterError):
-        custom_image(owner=None, origin=ImageOrigin.OFFICIAL, shared_with=[
-            SharePermission(account=Account(id="1"), shared_at=NOW)])
+        custom_image(
+            owner=None,
+            origin=ImageOrigin.OFFICIAL,
+            shared_with=[SharePermission(account=Account(id="1"), shared_at=NOW)],
+        )
 
 
 def test_limits_are_values() -> None:
@@ -136,21 +170,32 @@ def test_limits_are_values() -> None:
 # Errors -----------------------------------------------------------------------------
 
 ERRORS: list[ImageCatalogError] = [
-    InvalidParameterError("bad", parameter="limit", value=0,
-                          code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT),
+    InvalidParameterError(
+        "bad", parameter="limit", value=0, code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT
+    ),
     ImageNotFoundError("img-9qabwvbn", account="100000000001"),
     AccountNotFoundError("100000000099"),
     InstanceNotFoundError("ins-00000000", account="100000000001"),
-    PermissionDeniedError("no", image_id="img-9qabwvbn", account="100000000002",
-                          code=ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED),
-    InvalidImageStateError(image_id="img-9qabwvbn", state="CREATING", operation="share",
-                           allowed=["NORMAL"]),
+    PermissionDeniedError(
+        "no",
+        image_id="img-9qabwvbn",
+        account="100000000002",
+        code=ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED,
+    ),
+    InvalidImageStateError(
+        image_id="img-9qabwvbn", state="CREATING", operation="share", allowed=["NORMAL"]
+    ),
     QuotaExceededError(account="100000000001", region="ap-guangzhou", limit=10, used=10),
     ShareLimitExceededError(image_id="img-9qabwvbn", limit=50, current=49, requested=2),
-    SharingError("no", image_id="img-9qabwvbn", accounts=["100000000002"],
-                 code=ErrorCode.ACCOUNT_ALREADY_EXISTS),
-    DuplicateImageNameError(name="web", account="100000000001", region="ap-guangzhou",
-                            existing_image_id="img-9qabwvbn"),
+    SharingError(
+        "no",
+        image_id="img-9qabwvbn",
+        accounts=["100000000002"],
+        code=ErrorCode.ACCOUNT_ALREADY_EXISTS,
+    ),
+    DuplicateImageNameError(
+        name="web", account="100000000001", region="ap-guangzhou", existing_image_id="img-9qabwvbn"
+    ),
     UntrustedImageError(image_id="img-9qabwvbn", owner="100000000001", account="100000000002"),
 ]
 
@@ -160,10 +205,12 @@ def test_errors_pickle_with_class_code_message_and_data(error: ImageCatalogError
     restored = pickle.loads(pickle.dumps(error))
     assert type(restored) is type(error)
     assert (restored.code, restored.message, str(restored)) == (
-        error.code, error.message, str(error),
+        error.code,
+        error.message,
+        str(error),
     )
     assert vars(restored) == vars(error)
-    assert isinstance(restored.code, str) and restored.code == ErrorCode(error.code).value
+    assert restored.code == ErrorCode(error.code).value
 
 
 def test_errors_subclass_the_fitting_builtin() -> None:
@@ -181,11 +228,14 @@ def test_every_code_in_the_enum_is_used_by_some_error_path() -> None:
         for path in __import__("pathlib").Path(imagecatalog.__file__).parent.glob("*.py")
         if path.name != "exceptions.py"
     )
-    exceptions = (__import__("pathlib").Path(imagecatalog.__file__).parent / "exceptions.py")
+    exceptions = __import__("pathlib").Path(imagecatalog.__file__).parent / "exceptions.py"
     defaults = exceptions.read_text(encoding="utf-8")
-    unused = [code.name for code in ErrorCode
-              if f"ErrorCode.{code.name}" not in source
-              and f"default_code = ErrorCode.{code.name}" not in defaults]
+    unused = [
+        code.name
+        for code in ErrorCode
+        if f"ErrorCode.{code.name}" not in source
+        and f"default_code = ErrorCode.{code.name}" not in defaults
+    ]
     assert unused == []
 
 

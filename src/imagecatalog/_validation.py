@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 
-__all__ = ["require_int", "require_str", "require_identifier"]
+__all__ = ["require_identifier", "require_int", "require_str"]
 
 _T = TypeVar("_T")
 
@@ -28,8 +28,14 @@ def require_str(value: object, parameter: str) -> str:
     return value
 
 
-def require_int(value: object, parameter: str, *, minimum: int, maximum: int | None = None,
-                code: str = ErrorCode.INVALID_PARAMETER_VALUE) -> int:
+def require_int(
+    value: object,
+    parameter: str,
+    *,
+    minimum: int,
+    maximum: int | None = None,
+    code: str = ErrorCode.INVALID_PARAMETER_VALUE,
+) -> int:
     """Return *value* if it is an ``int`` (not a ``bool``) in range, else raise."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidParameterError(

@@ -21,20 +21,61 @@ BOB = "100000000002"
 
 #: (name, platform, os name, OS type, architecture, size, software)
 _PUBLIC_IMAGES = (
-    ("TencentOS Server 3.1 (TK4)", "TencentOS", "TencentOS Server 3.1 (TK4) 64bit",
-     OsType.LINUX, Architecture.X86_64, 20, ("Python 3.6", "Java 11")),
-    ("TencentOS Server 3.1 (TK4) for ARM", "TencentOS", "TencentOS Server 3.1 (TK4) 64bit",
-     OsType.LINUX, Architecture.ARM64, 20, ("Python 3.6",)),
-    ("Ubuntu Server 22.04 LTS 64bit", "Ubuntu", "Ubuntu Server 22.04 LTS 64bit",
-     OsType.LINUX, Architecture.X86_64, 20, ("Python 3.10",)),
-    ("Ubuntu Server 22.04 LTS 64bit for ARM", "Ubuntu", "Ubuntu Server 22.04 LTS 64bit",
-     OsType.LINUX, Architecture.ARM64, 20, ("Python 3.10",)),
-    ("CentOS 7.9 64bit", "CentOS", "CentOS 7.9 64bit",
-     OsType.LINUX, Architecture.X86_64, 20, ("MySQL 5.7", "Tomcat 8")),
-    ("CentOS 6.10 32bit", "CentOS", "CentOS 6.10 32bit",
-     OsType.LINUX, Architecture.I386, 20, ()),
-    ("Windows Server 2022 DataCenter 64bit", "Windows", "Windows Server 2022 DataCenter 64bit",
-     OsType.WINDOWS, Architecture.X86_64, 50, ("SQL Server 2019",)),
+    (
+        "TencentOS Server 3.1 (TK4)",
+        "TencentOS",
+        "TencentOS Server 3.1 (TK4) 64bit",
+        OsType.LINUX,
+        Architecture.X86_64,
+        20,
+        ("Python 3.6", "Java 11"),
+    ),
+    (
+        "TencentOS Server 3.1 (TK4) for ARM",
+        "TencentOS",
+        "TencentOS Server 3.1 (TK4) 64bit",
+        OsType.LINUX,
+        Architecture.ARM64,
+        20,
+        ("Python 3.6",),
+    ),
+    (
+        "Ubuntu Server 22.04 LTS 64bit",
+        "Ubuntu",
+        "Ubuntu Server 22.04 LTS 64bit",
+        OsType.LINUX,
+        Architecture.X86_64,
+        20,
+        ("Python 3.10",),
+    ),
+    (
+        "Ubuntu Server 22.04 LTS 64bit for ARM",
+        "Ubuntu",
+        "Ubuntu Server 22.04 LTS 64bit",
+        OsType.LINUX,
+        Architecture.ARM64,
+        20,
+        ("Python 3.10",),
+    ),
+    (
+        "CentOS 7.9 64bit",
+        "CentOS",
+        "CentOS 7.9 64bit",
+        OsType.LINUX,
+        Architecture.X86_64,
+        20,
+        ("MySQL 5.7", "Tomcat 8"),
+    ),
+    ("CentOS 6.10 32bit", "CentOS", "CentOS 6.10 32bit", OsType.LINUX, Architecture.I386, 20, ()),
+    (
+        "Windows Server 2022 DataCenter 64bit",
+        "Windows",
+        "Windows Server 2022 DataCenter 64bit",
+        OsType.WINDOWS,
+        Architecture.X86_64,
+        50,
+        ("SQL Server 2019",),
+    ),
 )
 
 
@@ -56,8 +97,14 @@ def demo_service(seed: int = 2026) -> ImageService:
     for region in ("ap-guangzhou", "ap-singapore"):
         for name, platform, os_name, os_type, arch, size, software in _PUBLIC_IMAGES:
             service.publish_public_image(
-                region, name=name, platform=platform, os_name=os_name, os_type=os_type,
-                architecture=arch, size_gb=size, software=software,
+                region,
+                name=name,
+                platform=platform,
+                os_name=os_name,
+                os_type=os_type,
+                architecture=arch,
+                size_gb=size,
+                software=software,
             )
     service.register_account(ALICE)
     service.register_account(BOB)
@@ -93,13 +140,18 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     say()
     say("1. Public images in ap-guangzhou for a 64-bit x86 Linux machine")
     page = service.describe_images(
-        ALICE, "ap-guangzhou", kinds=[ImageKind.PUBLIC], os_type=OsType.LINUX,
+        ALICE,
+        "ap-guangzhou",
+        kinds=[ImageKind.PUBLIC],
+        os_type=OsType.LINUX,
         architecture=Architecture.X86_64,
     )
     for image in page.items:
         show(image, ALICE)
-    say(f"  ({page.total_count} of the region's public images match;"
-        " ARM, 32-bit and Windows images are filtered out)")
+    say(
+        f"  ({page.total_count} of the region's public images match;"
+        " ARM, 32-bit and Windows images are filtered out)"
+    )
 
     say()
     say("2. Alice launches an instance from Ubuntu and makes a custom image of it")
@@ -109,8 +161,10 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     golden = service.create_image(
         ALICE, instance.id, name="web-golden-2026-11", description="nginx + app, hardened"
     )
-    say(f"  custom image {golden.id} {golden.name!r}: {golden.state.value},"
-        f" {golden.size_gb} GiB, origin {golden.origin.value}")
+    say(
+        f"  custom image {golden.id} {golden.name!r}: {golden.state.value},"
+        f" {golden.size_gb} GiB, origin {golden.origin.value}"
+    )
     quota = service.image_quota(ALICE, "ap-guangzhou")
     say(f"  Alice's quota in ap-guangzhou: {quota.used} of {quota.limit} used")
 
@@ -130,14 +184,15 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
         for image in shared.items:
             show(image, BOB)
     bob_view = service.get_image(BOB, golden.id)
-    say(f"  Bob's view of the image lists {len(bob_view.shared_with)} share, his own:"
-        " who else it is shared with stays private")
+    say(
+        f"  Bob's view of the image lists {len(bob_view.shared_with)} share, his own:"
+        " who else it is shared with stays private"
+    )
 
     say()
     say("5. Bob launches it: shared images are for launching")
     bob_instance = service.launch_instance(BOB, golden.id)
-    say(f"  instance {bob_instance.id} runs {bob_instance.os_name} in"
-        f" {bob_instance.region.id}")
+    say(f"  instance {bob_instance.id} runs {bob_instance.os_name} in {bob_instance.region.id}")
 
     say()
     say("6. Bob tries to rename it: launch only, so no")
@@ -148,8 +203,9 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     service.set_trusted_sharers(BOB, [])
     refused(lambda: service.launch_instance(BOB, golden.id))
     service.set_trusted_sharers(BOB, [ALICE])
-    say("  with Alice on the list, it launches again:"
-        f" {service.launch_instance(BOB, golden.id).id}")
+    say(
+        f"  with Alice on the list, it launches again: {service.launch_instance(BOB, golden.id).id}"
+    )
 
     say()
     say("8. Alice fills her quota in ap-guangzhou; the 11th image is refused")

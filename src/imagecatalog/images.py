@@ -11,6 +11,7 @@ import enum
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
@@ -153,8 +154,7 @@ def check_image_name(value: object, parameter: str = "name") -> str:
     name = require_str(value, parameter)
     if not name.strip():
         raise InvalidParameterError(
-            f"image {parameter} must not be empty or blank; give 1 to {MAX_NAME_LENGTH} "
-            "characters",
+            f"image {parameter} must not be empty or blank; give 1 to {MAX_NAME_LENGTH} characters",
             parameter=parameter,
             value=value,
         )
@@ -205,7 +205,7 @@ def _validate_size(_: object, __: attrs.Attribute[int], value: int) -> None:
     require_int(value, "size_gb", minimum=1)
 
 
-def _validate_utc(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+def _validate_utc(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidParameterError(
             f"{attribute.name} must be a timezone-aware datetime, not {value!r}",
@@ -221,6 +221,14 @@ class SharePermission:
 
     account: Account
     shared_at: datetime = attrs.field(validator=_validate_utc)
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _shares(values: Iterable[SharePermission]) -> tuple[SharePermission, ...]:
+    return tuple(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -247,10 +255,10 @@ class Image:
     origin: ImageOrigin
     created_at: datetime = attrs.field(validator=_validate_utc)
     licence_type: LicenceType = LicenceType.TENCENT_CLOUD
-    software: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    software: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     support: Support | None = None
     copied_from: str | None = None
-    shared_with: tuple[SharePermission, ...] = attrs.field(default=(), converter=tuple)
+    shared_with: tuple[SharePermission, ...] = attrs.field(default=(), converter=_shares)
 
     def __attrs_post_init__(self) -> None:
         if (self.owner is None) != (self.origin is ImageOrigin.OFFICIAL):
@@ -306,11 +314,15 @@ class Image:
         return attrs.evolve(self, shared_with=own)
 
 
+def _images(values: Iterable[Image]) -> tuple[Image, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class ImagePage:
     """One page of a listing: the images on it and how many matched in all."""
 
-    items: tuple[Image, ...] = attrs.field(converter=tuple)
+    items: tuple[Image, ...] = attrs.field(converter=_images)
     total_count: int
     offset: int = 0
     limit: int = 20

@@ -10,8 +10,13 @@ from imagecatalog._validation import require_str
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.images import OsType
 
-__all__ = ["IMPORTABLE_PLATFORMS", "ImageFormat", "check_image_url", "check_os_version",
-           "importable_platform"]
+__all__ = [
+    "IMPORTABLE_PLATFORMS",
+    "ImageFormat",
+    "check_image_url",
+    "check_os_version",
+    "importable_platform",
+]
 
 #: The platforms ImportImage accepts (the provider's DescribeImportImageOs list)
 #: and the OS type each implies.

@@ -83,11 +83,14 @@ class Operation(enum.Enum):
 
     @property
     def allowed_states(self) -> frozenset[ImageState]:
-        """The image states in which this operation is allowed."""
-        if self in (Operation.MODIFY, Operation.DELETE, Operation.UNSHARE,
-                    Operation.DESCRIBE_SHARES):
+        """The image states in which this operation is allowed: copying, sharing
+        and launching need a NORMAL image; modifying and deleting wait until the
+        provider's work on it is over; the rest work in any state."""
+        if self in (Operation.COPY, Operation.SHARE, Operation.LAUNCH):
+            return frozenset({ImageState.NORMAL})
+        if self in (Operation.MODIFY, Operation.DELETE):
             return frozenset(state for state in ImageState if not state.in_progress)
-        return frozenset({ImageState.NORMAL})
+        return frozenset(ImageState)
 
     @property
     def state_code(self) -> ErrorCode:
@@ -167,7 +170,11 @@ def check_launchable(
 
 
 def check_name_free(
-    name: str, owner: Account, region_id: str, existing: Image | None, *,
+    name: str,
+    owner: Account,
+    region_id: str,
+    existing: Image | None,
+    *,
     ignoring: Iterable[str] = (),
 ) -> None:
     """The name rule: a name is unique among one account's custom images in one

@@ -19,7 +19,7 @@ from imagecatalog.regions import Region
 
 __all__ = ["InMemoryImageRepository"]
 
-_Undo = Callable[[], None]
+_Undo = Callable[[], object]
 _OwnerKey = tuple[str, str]  # (account ID, region ID)
 _K = TypeVar("_K", bound=Hashable)
 
@@ -52,7 +52,8 @@ class InMemoryImageRepository:
             if self._journal is not None:  # nested: the outer block decides
                 yield
                 return
-            self._journal = journal = []
+            journal: list[_Undo] = []
+            self._journal = journal
             try:
                 yield
             except BaseException:
@@ -110,7 +111,12 @@ class InMemoryImageRepository:
             before = self._images[image.id]
             self._delete(before)
             self._insert(image)
-            self._record(lambda: (self._delete(image), self._insert(before)))
+
+            def undo() -> None:
+                self._delete(image)
+                self._insert(before)
+
+            self._record(undo)
 
     def remove_image(self, image_id: str) -> None:
         with self._lock:

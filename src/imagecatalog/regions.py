@@ -49,8 +49,7 @@ class Region:
         found = _BY_ID.get(region_id)
         if found is None:
             raise InvalidParameterError(
-                f"region {region_id!r} is not a known region; use one of "
-                f"{', '.join(_BY_ID)}",
+                f"region {region_id!r} is not a known region; use one of {', '.join(_BY_ID)}",
                 parameter="region",
                 value=region,
                 code=ErrorCode.INVALID_REGION_NOT_FOUND,

@@ -9,9 +9,11 @@ result and returns it.  A call that raises leaves the repository as it was.
 
 from __future__ import annotations
 
+import enum
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -62,19 +64,21 @@ from imagecatalog.regions import Region
 from imagecatalog.repository import ImageRepository
 from imagecatalog.sharing import check_share, check_unshare, share, unshare
 
-__all__ = ["ImageService", "MAX_PAGE_SIZE"]
+__all__ = ["MAX_PAGE_SIZE", "ImageService"]
 
 #: Largest ``limit`` DescribeImages accepts.
 MAX_PAGE_SIZE = 100
 
 _T = TypeVar("_T")
-_E = TypeVar("_E")
+_E = TypeVar("_E", bound=enum.Enum)
 
 #: Listing order: public images, then the caller's own, then those shared with it.
 _KIND_ORDER = {ImageKind.PUBLIC: 0, ImageKind.CUSTOM: 1, ImageKind.SHARED: 2}
 
-_FAILED = {ImageState.CREATING: ImageState.CREATEFAILED,
-           ImageState.IMPORTING: ImageState.IMPORTFAILED}
+_FAILED = {
+    ImageState.CREATING: ImageState.CREATEFAILED,
+    ImageState.IMPORTING: ImageState.IMPORTFAILED,
+}
 
 
 def _utc_now() -> datetime:
@@ -82,7 +86,7 @@ def _utc_now() -> datetime:
 
 
 def _batch(
-    values: object, parameter: str, parse: Callable[[object], _T], *, allow_empty: bool = False
+    values: object, parameter: str, parse: Callable[[Any], _T], *, allow_empty: bool = False
 ) -> tuple[_T, ...]:
     """A list of distinct items, each checked by *parse*; empty only if allowed."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
@@ -101,11 +105,9 @@ def _batch(
             value=values,
         )
     if len(set(items)) != len(items):
-        seen: set[_T] = set()
-        repeated = [item for item in items if item in seen or seen.add(item)]  # type: ignore[func-returns-value]
+        repeated = [item for item, count in Counter(items).items() if count > 1]
         raise InvalidParameterError(
-            f"{parameter} names {', '.join(map(str, repeated))} more than once; "
-            "name each once",
+            f"{parameter} names {', '.join(map(str, repeated))} more than once; name each once",
             parameter=parameter,
             value=values,
         )
@@ -116,9 +118,9 @@ def _enum_arg(enum_type: type[_E], value: object, parameter: str) -> _E:
     if isinstance(value, enum_type):
         return value
     try:
-        return enum_type(value)  # type: ignore[call-arg]
+        return enum_type(value)
     except ValueError:
-        choices = ", ".join(str(member.value) for member in enum_type)  # type: ignore[attr-defined]
+        choices = ", ".join(str(member.value) for member in enum_type)
         raise InvalidParameterError(
             f"{parameter} {value!r} is not one of {choices}",
             parameter=parameter,
@@ -222,7 +224,8 @@ class ImageService:
         """
         account = Account.of(caller)
         sharers = (
-            None if account_ids is None
+            None
+            if account_ids is None
             else _batch(account_ids, "account_ids", Account.of, allow_empty=True)
         )
         with self._repository.transaction():
@@ -268,32 +271,32 @@ class ImageService:
         """
         place = Region.of(region)
         platform = require_str(platform, "platform")
-        bundled = _batch(software, "software", lambda item: require_str(item, "software"),
-                         allow_empty=True)
+        bundled = _batch(
+            software, "software", lambda item: require_str(item, "software"), allow_empty=True
+        )
         if support is None:
             support = Support.PROVIDER if platform == "TencentOS" else Support.COMMUNITY
-        image_arguments = {
-            "name": check_image_name(name),
-            "description": check_description(description),
-            "os_type": _enum_arg(OsType, os_type, "os_type"),
-            "platform": platform,
-            "os_name": require_str(os_name, "os_name"),
-            "architecture": Architecture.parse(architecture),
-            "size_gb": require_int(size_gb, "size_gb", minimum=1),
-            "software": bundled,
-            "support": _enum_arg(Support, support, "support"),
-            "licence_type": _enum_arg(LicenceType, licence_type, "licence_type"),
-        }
+        # Build once to validate every field before touching the repository.
+        draft = Image(
+            id="img-00000000",
+            name=check_image_name(name),
+            description=check_description(description),
+            region=place,
+            owner=None,
+            os_type=_enum_arg(OsType, os_type, "os_type"),
+            platform=platform,
+            os_name=require_str(os_name, "os_name"),
+            architecture=Architecture.parse(architecture),
+            size_gb=require_int(size_gb, "size_gb", minimum=1),
+            state=ImageState.NORMAL,
+            origin=ImageOrigin.OFFICIAL,
+            created_at=_utc_now(),
+            licence_type=_enum_arg(LicenceType, licence_type, "licence_type"),
+            software=bundled,
+            support=_enum_arg(Support, support, "support"),
+        )
         with self._repository.transaction():
-            image = Image(
-                id=self._new_image_id(),
-                region=place,
-                owner=None,
-                state=ImageState.NORMAL,
-                origin=ImageOrigin.OFFICIAL,
-                created_at=self._clock(),
-                **image_arguments,  # type: ignore[arg-type]
-            )
+            image = attrs.evolve(draft, id=self._new_image_id(), created_at=self._clock())
             self._repository.add_image(image)
         return image
 
@@ -359,7 +362,8 @@ class ImageService:
         place = Region.of(region)
         wanted_ids = None if image_ids is None else _batch(image_ids, "image_ids", check_image_id)
         wanted_kinds = (
-            None if kinds is None
+            None
+            if kinds is None
             else frozenset(_batch(kinds, "kinds", lambda k: _enum_arg(ImageKind, k, "kinds")))
         )
         name_part = None if name is None else _filter_text(name, "name")
@@ -367,8 +371,13 @@ class ImageService:
         wanted_os = None if os_type is None else _enum_arg(OsType, os_type, "os_type")
         wanted_arch = None if architecture is None else Architecture.parse(architecture)
         require_int(offset, "offset", minimum=0)
-        require_int(limit, "limit", minimum=1, maximum=MAX_PAGE_SIZE,
-                    code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT)
+        require_int(
+            limit,
+            "limit",
+            minimum=1,
+            maximum=MAX_PAGE_SIZE,
+            code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
+        )
         filters = (wanted_kinds, name_part, platform_part, wanted_os, wanted_arch)
         if wanted_ids is not None and any(f is not None for f in filters):
             raise InvalidParameterError(
@@ -392,8 +401,10 @@ class ImageService:
             if wanted_ids is not None:
                 found = (self._repository.get_image(image_id) for image_id in wanted_ids)
                 seen = [
-                    (kind, image) for image in found
-                    if image is not None and image.region == place
+                    (kind, image)
+                    for image in found
+                    if image is not None
+                    and image.region == place
                     and (kind := image.kind_for(viewer)) is not None
                 ]
             else:
@@ -404,7 +415,7 @@ class ImageService:
                     if matches(image)
                 ]
         seen.sort(key=lambda pair: (_KIND_ORDER[pair[0]], pair[1].created_at, pair[1].id))
-        page = seen[offset:offset + limit]
+        page = seen[offset : offset + limit]
         return ImagePage(
             items=tuple(image.as_seen_by(viewer) for _, image in page),
             total_count=len(seen),
@@ -663,7 +674,9 @@ class ImageService:
             check_state(image, Operation.MODIFY)
             if new_name is not None:
                 check_name_free(
-                    new_name, owner, image.region.id,
+                    new_name,
+                    owner,
+                    image.region.id,
                     self._repository.find_custom_image(owner, image.region, new_name),
                     ignoring=(image.id,),
                 )
@@ -703,7 +716,9 @@ class ImageService:
             self._caller(owner)
             image = self._owned(owner, image_id, Operation.SHARE)
             check_share(
-                image, owner, accounts,
+                image,
+                owner,
+                accounts,
                 limit=self._limits.accounts_per_shared_image,
                 is_registered=self._repository.has_account,
             )
@@ -766,4 +781,3 @@ class ImageService:
 
     def _new_image_id(self) -> str:
         return self._ids.new("img", lambda i: self._repository.get_image(i) is not None)
-
