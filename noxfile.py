@@ -26,6 +26,8 @@ def typecheck(session: nox.Session) -> None:
     """Check types strictly with mypy over src, tests and this file."""
     session.install("-e", ".[typecheck]")
     session.run("mypy", *session.posargs)
+    session.chdir("tests/examples/downstream")  # a project of its own, with its own mypy.ini
+    session.run("mypy", "--config-file", "mypy.ini", "image_janitor.py", "test_image_janitor.py")
 
 
 @nox.session

@@ -56,3 +56,7 @@ def make_image(service: ImageService, launch: Callable[..., Instance]) -> Callab
         )
 
     return make
+
+
+# The downstream example is a separate project: tests/test_downstream.py runs it.
+collect_ignore_glob = ["examples/*"]
