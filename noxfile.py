@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site with Sphinx, treating every warning as an error."""
-    session.install("-e", ".[docs]")
+    session.install("-e", ".[docs,testing]")  # autodoc imports the testing toolkit
     session.run(
         "sphinx-build",
         "--fail-on-warning",
