@@ -188,7 +188,13 @@ def images(
         origin=ImageOrigin.OFFICIAL
         if public
         else draw(st.sampled_from([ImageOrigin.CREATE_IMAGE, ImageOrigin.EXTERNAL_IMPORT])),
-        created_at=draw(st.datetimes(timezones=st.just(UTC))),
+        created_at=draw(
+            st.datetimes(
+                min_value=datetime(2000, 1, 1),
+                max_value=datetime(2100, 1, 1),
+                timezones=st.just(UTC),
+            )
+        ),
         licence_type=LicenceType.TENCENT_CLOUD if shares else draw(st.sampled_from(LicenceType)),
         software=draw(
             st.lists(
