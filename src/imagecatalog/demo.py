@@ -12,71 +12,13 @@ from typing import TextIO
 
 from imagecatalog.exceptions import ImageCatalogError
 from imagecatalog.images import Architecture, Image, ImageKind, OsType
+from imagecatalog.pricing import launch_charges
 from imagecatalog.service import ImageService
 
 __all__ = ["demo_service", "run_demo"]
 
 ALICE = "100000000001"
 BOB = "100000000002"
-
-#: (name, platform, os name, OS type, architecture, size, software)
-_PUBLIC_IMAGES = (
-    (
-        "TencentOS Server 3.1 (TK4)",
-        "TencentOS",
-        "TencentOS Server 3.1 (TK4) 64bit",
-        OsType.LINUX,
-        Architecture.X86_64,
-        20,
-        ("Python 3.6", "Java 11"),
-    ),
-    (
-        "TencentOS Server 3.1 (TK4) for ARM",
-        "TencentOS",
-        "TencentOS Server 3.1 (TK4) 64bit",
-        OsType.LINUX,
-        Architecture.ARM64,
-        20,
-        ("Python 3.6",),
-    ),
-    (
-        "Ubuntu Server 22.04 LTS 64bit",
-        "Ubuntu",
-        "Ubuntu Server 22.04 LTS 64bit",
-        OsType.LINUX,
-        Architecture.X86_64,
-        20,
-        ("Python 3.10",),
-    ),
-    (
-        "Ubuntu Server 22.04 LTS 64bit for ARM",
-        "Ubuntu",
-        "Ubuntu Server 22.04 LTS 64bit",
-        OsType.LINUX,
-        Architecture.ARM64,
-        20,
-        ("Python 3.10",),
-    ),
-    (
-        "CentOS 7.9 64bit",
-        "CentOS",
-        "CentOS 7.9 64bit",
-        OsType.LINUX,
-        Architecture.X86_64,
-        20,
-        ("MySQL 5.7", "Tomcat 8"),
-    ),
-    ("CentOS 6.10 32bit", "CentOS", "CentOS 6.10 32bit", OsType.LINUX, Architecture.I386, 20, ()),
-    (
-        "Windows Server 2022 DataCenter 64bit",
-        "Windows",
-        "Windows Server 2022 DataCenter 64bit",
-        OsType.WINDOWS,
-        Architecture.X86_64,
-        50,
-        ("SQL Server 2019",),
-    ),
-)
 
 
 def _stepping_clock(start: datetime, step: timedelta) -> Callable[[], datetime]:
@@ -85,27 +27,15 @@ def _stepping_clock(start: datetime, step: timedelta) -> Callable[[], datetime]:
 
 
 def demo_service(seed: int = 2026) -> ImageService:
-    """A service with the demo's public images in ap-guangzhou and ap-singapore
-    and the accounts Alice (``100000000001``) and Bob (``100000000002``).
+    """A service that starts from the built-in public catalog, with the
+    accounts Alice (``100000000001``) and Bob (``100000000002``).
 
     IDs and times are the same on every run with the same *seed*.
     """
-    service = ImageService(
+    service = ImageService.with_public_catalog(
         clock=_stepping_clock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), timedelta(minutes=1)),
         id_seed=seed,
     )
-    for region in ("ap-guangzhou", "ap-singapore"):
-        for name, platform, os_name, os_type, arch, size, software in _PUBLIC_IMAGES:
-            service.publish_public_image(
-                region,
-                name=name,
-                platform=platform,
-                os_name=os_name,
-                os_type=os_type,
-                architecture=arch,
-                size_gb=size,
-                software=software,
-            )
     service.register_account(ALICE)
     service.register_account(BOB)
     return service
@@ -138,7 +68,7 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     say("50 accounts per shared image.")
 
     say()
-    say("1. Public images in ap-guangzhou for a 64-bit x86 Linux machine")
+    say("1. Public images in ap-guangzhou for a 64-bit x86 Linux machine (built-in catalog)")
     page = service.describe_images(
         ALICE,
         "ap-guangzhou",
@@ -148,14 +78,18 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     )
     for image in page.items:
         show(image, ALICE)
+    everything = service.describe_images(ALICE, "ap-guangzhou", kinds=[ImageKind.PUBLIC])
     say(
-        f"  ({page.total_count} of the region's public images match;"
+        f"  ({page.total_count} of the region's {everything.total_count} public images match;"
         " ARM, 32-bit and Windows images are filtered out)"
     )
+    windows = service.describe_images(ALICE, "ap-singapore", platform="Windows").items[0]
+    fee = ", ".join(charge.item.value for charge in launch_charges(windows)) or "none"
+    say(f"  public images are free; {windows.name} in ap-singapore adds: {fee}")
 
     say()
     say("2. Alice launches an instance from Ubuntu and makes a custom image of it")
-    ubuntu = next(image for image in page.items if image.platform == "Ubuntu")
+    ubuntu = next(image for image in page.items if image.name.startswith("Ubuntu Server 22.04"))
     instance = service.launch_instance(ALICE, ubuntu.id)
     say(f"  instance {instance.id} runs {instance.os_name} in {instance.region.id}")
     golden = service.create_image(

@@ -8,6 +8,7 @@ an image created from it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
@@ -16,6 +17,7 @@ from imagecatalog._validation import require_identifier
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ErrorCode
 from imagecatalog.images import Architecture, LicenceType, OsType
+from imagecatalog.pricing import Charge
 from imagecatalog.regions import Region
 
 __all__ = ["Instance", "check_instance_id"]
@@ -34,6 +36,10 @@ def check_instance_id(value: object, parameter: str = "instance ID") -> str:
     )
 
 
+def _charges(values: Iterable[Charge]) -> tuple[Charge, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class Instance:
     """A virtual machine launched from an image, in the image's region."""
@@ -49,3 +55,5 @@ class Instance:
     system_disk_gb: int
     licence_type: LicenceType
     launched_at: datetime
+    #: What running this instance adds to the bill (see :mod:`imagecatalog.pricing`).
+    charges: tuple[Charge, ...] = attrs.field(default=(), converter=_charges)

@@ -20,12 +20,20 @@ class Region:
 
     Get one with :meth:`Region.of`; :meth:`Region.all` lists the known regions
     (SPEC §2).  ``mainland_china`` tells whether the region lies in mainland
-    China, which matters for Windows licence fees.
+    China; ``windows_licence_fee`` whether Windows public images carry a
+    licence fee there (see :mod:`imagecatalog.pricing`).
     """
 
     id: str
     name: str = attrs.field(eq=False)
     mainland_china: bool = attrs.field(eq=False)
+    #: Whether a Windows public image carries a licence fee here.  The seed says
+    #: "in some regions outside mainland China" without naming them; by default
+    #: every region outside mainland China.  Unverified against price lists.
+    windows_licence_fee: bool = attrs.field(
+        eq=False,
+        default=attrs.Factory(lambda region: not region.mainland_china, takes_self=True),
+    )
 
     @classmethod
     def of(cls, region: Region | str) -> Region:

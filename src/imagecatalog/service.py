@@ -60,6 +60,8 @@ from imagecatalog.lifecycle import (
 )
 from imagecatalog.limits import Limits, Quota, check_image_quota
 from imagecatalog.memory import InMemoryImageRepository
+from imagecatalog.pricing import launch_charges
+from imagecatalog.public_catalog import builtin_public_images
 from imagecatalog.regions import Region
 from imagecatalog.repository import ImageRepository
 from imagecatalog.sharing import check_share, check_unshare, share, unshare
@@ -113,6 +115,24 @@ def _batch(
             value=values,
         )
     return items
+
+
+def _public_image(value: object) -> Image:
+    if not isinstance(value, Image) or not value.is_public:
+        raise InvalidParameterError(
+            f"{value!r} is not a public image; public images have no owner",
+            parameter="images",
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    if value.state is not ImageState.NORMAL:
+        raise InvalidParameterError(
+            f"public image {value.id} is {value.state.value}; publish NORMAL images only",
+            parameter="images",
+            value=value,
+        )
+    Region.of(value.region)
+    return value
 
 
 def _enum_arg(enum_type: type[_E], value: object, parameter: str) -> _E:
@@ -301,6 +321,40 @@ class ImageService:
             self._repository.add_image(image)
         return image
 
+    def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
+        """Add ready-made public images (the provider's side), all or none.
+
+        Each must be a public ``NORMAL`` image in a known region, with an ID
+        no other image has.
+        """
+        batch = _batch(images, "images", _public_image)
+        with self._repository.transaction():
+            for image in batch:
+                if self._repository.get_image(image.id) is not None:
+                    raise InvalidParameterError(
+                        f"image ID {image.id} is already taken; public images need fresh IDs",
+                        parameter="images",
+                        value=image.id,
+                    )
+                self._repository.add_image(image)
+        return batch
+
+    @classmethod
+    def with_public_catalog(
+        cls,
+        repository: ImageRepository | None = None,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], datetime] | None = None,
+        instant: bool = True,
+        id_seed: int | None = None,
+    ) -> ImageService:
+        """A service that starts with the built-in public image catalog
+        (:mod:`imagecatalog.public_catalog`) in every region."""
+        service = cls(repository, limits=limits, clock=clock, instant=instant, id_seed=id_seed)
+        service.add_public_images(builtin_public_images())
+        return service
+
     def complete(self, image_id: str) -> Image:
         """Finish the provider's work on an image: it becomes ``NORMAL``."""
         finished = self._finish(image_id, succeeded=True)
@@ -476,7 +530,8 @@ class ImageService:
     def launch_instance(self, caller: Account | str, image_id: str) -> Instance:
         """Launch an instance from a public, own or shared ``NORMAL`` image.
 
-        The instance runs in the image's region.  If the caller keeps a trust
+        The instance runs in the image's region; its ``charges`` say what it
+        adds to the bill (:func:`imagecatalog.pricing.launch_charges`).  If the caller keeps a trust
         list, a shared image must come from a trusted owner.
         """
         owner = Account.of(caller)
@@ -497,6 +552,7 @@ class ImageService:
                 system_disk_gb=image.size_gb,
                 licence_type=image.licence_type,
                 launched_at=self._clock(),
+                charges=launch_charges(image),
             )
             self._repository.add_instance(instance)
         return instance

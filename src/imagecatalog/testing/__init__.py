@@ -35,7 +35,6 @@ from imagecatalog.service import ImageService
 
 __all__ = [
     "DEFAULT_START",
-    "PUBLIC_CATALOG",
     "AccountFactory",
     "CatalogBuilder",
     "InMemoryImageRepository",
@@ -305,28 +304,11 @@ class CatalogBuilder:
         )
 
 
-#: The small fixed public catalog of :func:`public_catalog`: (platform,
-#: architecture) pairs published in every known region.
-PUBLIC_CATALOG: tuple[tuple[str, Architecture], ...] = (
-    ("TencentOS", Architecture.X86_64),
-    ("TencentOS", Architecture.ARM64),
-    ("Ubuntu", Architecture.X86_64),
-    ("Ubuntu", Architecture.ARM64),
-    ("CentOS", Architecture.X86_64),
-    ("Debian", Architecture.X86_64),
-    ("Windows", Architecture.X86_64),
-)
-
-
 def public_catalog(*, limits: Limits | None = None, seed: int = 0) -> ImageService:
-    """A service whose every known region holds the public images of
-    :data:`PUBLIC_CATALOG` (TencentOS, Ubuntu, CentOS, Debian, Windows; ARM for
-    TencentOS and Ubuntu), and no accounts yet."""
-    builder = CatalogBuilder(limits=limits, seed=seed)
-    for region in Region.all():
-        for platform, architecture in PUBLIC_CATALOG:
-            builder.public_image(region, platform=platform, architecture=architecture)
-    return builder.build()
+    """A service that starts with the built-in public image catalog in every
+    region (:mod:`imagecatalog.public_catalog`), and no accounts yet; times and
+    new IDs are repeatable."""
+    return ImageService.with_public_catalog(limits=limits, clock=stepping_clock(), id_seed=seed)
 
 
 class AccountFactory:

@@ -9,8 +9,8 @@ fixture                     what it gives
 ==========================  ==========================================================
 ``image_service``           an empty :class:`~imagecatalog.ImageService` (in memory,
                             instant, the seed's limits, repeatable IDs and times)
-``public_catalog``          a service with public images in every region
-                            (:func:`imagecatalog.testing.public_catalog`)
+``public_catalog``          a service with the built-in public images in every
+                            region (:func:`imagecatalog.testing.public_catalog`)
 ``image_account_factory``   an :class:`~imagecatalog.testing.AccountFactory`:
                             ``image_account_factory(service)`` registers a fresh account
 ``image_catalog_builder``   a fresh :class:`~imagecatalog.testing.CatalogBuilder`

@@ -20,7 +20,7 @@ def test_fixtures_come_from_the_plugin(
     assert list(image_service.repository.images()) == []
     assert (
         public_catalog.describe_images(
-            AccountFactory()(public_catalog), "ap-tokyo", platform="TencentOS"
+            AccountFactory()(public_catalog), "ap-tokyo", name="TencentOS Server 4"
         ).total_count
         == 2
     )  # x86_64 and ARM
