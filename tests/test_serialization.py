@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tencentcloud.cvm.v20170312 import models  # type: ignore[import-untyped]
+from tencentcloud.cvm.v20170312 import models
 
 from imagecatalog import (
     Account,
