@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
@@ -38,7 +39,16 @@ class Account:
         """
         if isinstance(account, Account):
             return account
+        if isinstance(account, str):
+            return _account(account)
         return cls(id=account)
 
     def __str__(self) -> str:
         return self.id
+
+
+@functools.lru_cache(maxsize=65536)
+def _account(account_id: str) -> Account:
+    """Accounts are values: the same ID gives one shared instance (saves memory
+    and validation at scale; the cache is bounded)."""
+    return Account(id=account_id)

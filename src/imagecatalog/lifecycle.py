@@ -86,11 +86,7 @@ class Operation(enum.Enum):
         """The image states in which this operation is allowed: copying, sharing
         and launching need a NORMAL image; modifying and deleting wait until the
         provider's work on it is over; the rest work in any state."""
-        if self in (Operation.COPY, Operation.SHARE, Operation.LAUNCH):
-            return frozenset({ImageState.NORMAL})
-        if self in (Operation.MODIFY, Operation.DELETE):
-            return frozenset(state for state in ImageState if not state.in_progress)
-        return frozenset(ImageState)
+        return _ALLOWED_STATES[self]
 
     @property
     def state_code(self) -> ErrorCode:
@@ -98,6 +94,19 @@ class Operation(enum.Enum):
         if self in (Operation.MODIFY, Operation.DELETE):
             return ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE
         return ErrorCode.INVALID_IMAGE_STATE
+
+
+_SETTLED = frozenset(state for state in ImageState if not state.in_progress)
+_ALLOWED_STATES = {
+    operation: (
+        frozenset({ImageState.NORMAL})
+        if operation in (Operation.COPY, Operation.SHARE, Operation.LAUNCH)
+        else _SETTLED
+        if operation in (Operation.MODIFY, Operation.DELETE)
+        else frozenset(ImageState)
+    )
+    for operation in Operation
+}
 
 
 def require_visible(image: Image | None, image_id: str, viewer: Account) -> tuple[Image, ImageKind]:

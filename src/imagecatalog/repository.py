@@ -32,7 +32,12 @@ class ImageRepository(Protocol):
     once.  Transactions of concurrent calls must not interleave (a store may
     serialise them).  A database store maps this to one database transaction.
 
-    **Costs.** ``get_*``, ``has_account``, ``count_custom_images`` and
+    **Order.** ``public_images``, ``custom_images`` and ``images_shared_with``
+    yield their images in listing order: by ``created_at``, then by ``id``; their
+    *start* and *stop* select positions in that order, so the service fetches
+    one page without reading the rest.
+
+    **Costs.** ``get_*``, ``has_account``, the ``count_*`` methods and
     ``find_custom_image`` answer in O(1); the ``*_images`` listings cost in
     proportion to what they return.
     """
@@ -86,20 +91,36 @@ class ImageRepository(Protocol):
         """Every stored image (for snapshots and audits; costs the whole catalog)."""
         ...
 
-    def public_images(self, region: Region) -> Iterator[Image]:
-        """The public images of *region*."""
+    def public_images(
+        self, region: Region, start: int = 0, stop: int | None = None
+    ) -> Iterator[Image]:
+        """The public images of *region*, positions *start* to *stop* (excluded)."""
         ...
 
-    def custom_images(self, owner: Account, region: Region) -> Iterator[Image]:
-        """The custom images *owner* owns in *region*."""
+    def custom_images(
+        self, owner: Account, region: Region, start: int = 0, stop: int | None = None
+    ) -> Iterator[Image]:
+        """The custom images *owner* owns in *region*, positions *start* to *stop*."""
         ...
 
-    def images_shared_with(self, account: Account, region: Region) -> Iterator[Image]:
-        """The custom images of other accounts shared with *account* in *region*."""
+    def images_shared_with(
+        self, account: Account, region: Region, start: int = 0, stop: int | None = None
+    ) -> Iterator[Image]:
+        """The custom images of other accounts shared with *account* in *region*,
+        positions *start* to *stop*.  A store may yield each as *account* sees it
+        (:meth:`Image.as_seen_by <imagecatalog.Image.as_seen_by>`)."""
+        ...
+
+    def count_public_images(self, region: Region) -> int:
+        """How many public images *region* has."""
         ...
 
     def count_custom_images(self, owner: Account, region: Region) -> int:
         """How many custom images *owner* owns in *region*, in any state."""
+        ...
+
+    def count_images_shared_with(self, account: Account, region: Region) -> int:
+        """How many images are shared with *account* in *region*."""
         ...
 
     def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:

@@ -42,6 +42,7 @@ from imagecatalog.images import (
     check_description,
     check_image_id,
     check_image_name,
+    replace_checked_fields,
 )
 from imagecatalog.importing import (
     check_image_url,
@@ -81,6 +82,27 @@ _FAILED = {
     ImageState.CREATING: ImageState.CREATEFAILED,
     ImageState.IMPORTING: ImageState.IMPORTFAILED,
 }
+
+
+#: Reads positions *start* to *stop* of one group of a listing.
+_Fetch = Callable[[int, "int | None"], Iterator[Image]]
+
+
+def _page(groups: list[tuple[int, _Fetch]], offset: int, limit: int) -> tuple[int, list[Image]]:
+    """The total size of *groups* and the *limit* images from *offset* on,
+    reading only the groups the page touches."""
+    total = sum(count for count, _ in groups)
+    page: list[Image] = []
+    for count, fetch in groups:
+        if len(page) == limit:
+            break
+        if offset >= count:
+            offset -= count
+            continue
+        stop = min(count, offset + limit - len(page))
+        page.extend(fetch(offset, stop))
+        offset = 0
+    return total, page
 
 
 def _utc_now() -> datetime:
@@ -384,7 +406,7 @@ class ImageService:
                 self._repository.remove_image(image_id)
                 return None
             state = ImageState.NORMAL if succeeded else _FAILED[image.state]
-            finished = attrs.evolve(image, state=state)
+            finished = replace_checked_fields(image, state=state)
             self._repository.replace_image(finished)
         return finished
 
@@ -443,6 +465,8 @@ class ImageService:
                 code=ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
             )
 
+        filtered = any(f is not None for f in (name_part, platform_part, wanted_os, wanted_arch))
+
         def matches(image: Image) -> bool:
             return (
                 (name_part is None or name_part in image.name.casefold())
@@ -455,39 +479,63 @@ class ImageService:
             self._caller(viewer)
             if wanted_ids is not None:
                 found = (self._repository.get_image(image_id) for image_id in wanted_ids)
-                seen = [
-                    (kind, image)
+                pairs = [
+                    (_KIND_ORDER[kind], image.created_at, image.id, image)
                     for image in found
                     if image is not None
                     and image.region == place
                     and (kind := image.kind_for(viewer)) is not None
                 ]
-            else:
+                seen = [pair[3] for pair in sorted(pairs, key=lambda pair: pair[:3])]
+                total, page = len(seen), seen[offset : offset + limit]
+            elif filtered:
                 seen = [
-                    (kind, image)
-                    for kind, images in self._visible_groups(viewer, place, wanted_kinds)
-                    for image in images
-                    if matches(image)
+                    image
+                    for _, fetch in self._visible_groups(viewer, place, wanted_kinds)
+                    for image in filter(matches, fetch(0, None))
                 ]
-        seen.sort(key=lambda pair: (_KIND_ORDER[pair[0]], pair[1].created_at, pair[1].id))
-        page = seen[offset : offset + limit]
+                total, page = len(seen), seen[offset : offset + limit]
+            else:  # no filter: read the counts, then only the page
+                total, page = _page(
+                    self._visible_groups(viewer, place, wanted_kinds), offset, limit
+                )
         return ImagePage(
-            items=tuple(image.as_seen_by(viewer) for _, image in page),
-            total_count=len(seen),
+            items=tuple(image.as_seen_by(viewer) for image in page),
+            total_count=total,
             offset=offset,
             limit=limit,
         )
 
     def _visible_groups(
         self, viewer: Account, region: Region, kinds: frozenset[ImageKind] | None
-    ) -> Iterator[tuple[ImageKind, Iterator[Image]]]:
+    ) -> list[tuple[int, _Fetch]]:
+        """The caller's visible images in *region*, group by group in listing
+        order (public, custom, shared): each group's size and a way to read a
+        range of it."""
         repository = self._repository
+        groups: list[tuple[int, _Fetch]] = []
         if kinds is None or ImageKind.PUBLIC in kinds:
-            yield ImageKind.PUBLIC, repository.public_images(region)
+            groups.append(
+                (
+                    repository.count_public_images(region),
+                    lambda start, stop: repository.public_images(region, start, stop),
+                )
+            )
         if kinds is None or ImageKind.CUSTOM in kinds:
-            yield ImageKind.CUSTOM, repository.custom_images(viewer, region)
+            groups.append(
+                (
+                    repository.count_custom_images(viewer, region),
+                    lambda start, stop: repository.custom_images(viewer, region, start, stop),
+                )
+            )
         if kinds is None or ImageKind.SHARED in kinds:
-            yield ImageKind.SHARED, repository.images_shared_with(viewer, region)
+            groups.append(
+                (
+                    repository.count_images_shared_with(viewer, region),
+                    lambda start, stop: repository.images_shared_with(viewer, region, start, stop),
+                )
+            )
+        return groups
 
     def get_image(self, caller: Account | str, image_id: str) -> Image:
         """The image *image_id* as *caller* sees it, in any region."""
@@ -689,7 +737,7 @@ class ImageService:
             for destination in destinations:
                 self._check_room(owner, destination, copy_name)
             copies = tuple(
-                attrs.evolve(
+                replace_checked_fields(
                     source,
                     id=self._new_image_id(),
                     name=copy_name,
@@ -737,7 +785,7 @@ class ImageService:
                     self._repository.find_custom_image(owner, image.region, new_name),
                     ignoring=(image.id,),
                 )
-            changed = attrs.evolve(
+            changed = replace_checked_fields(
                 image,
                 name=image.name if new_name is None else new_name,
                 description=image.description if new_description is None else new_description,

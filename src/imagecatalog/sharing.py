@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-import attrs
-
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     AccountNotFoundError,
@@ -19,7 +17,7 @@ from imagecatalog.exceptions import (
     ShareLimitExceededError,
     SharingError,
 )
-from imagecatalog.images import Image, LicenceType, SharePermission
+from imagecatalog.images import Image, LicenceType, SharePermission, replace_checked_fields
 from imagecatalog.lifecycle import Operation, check_state
 
 __all__ = ["check_share", "check_unshare", "share", "unshare"]
@@ -97,11 +95,11 @@ def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> 
 def share(image: Image, accounts: Sequence[Account], at: datetime) -> Image:
     """*image* shared with *accounts* too, as of *at*."""
     added = tuple(SharePermission(account=account, shared_at=at) for account in accounts)
-    return attrs.evolve(image, shared_with=image.shared_with + added)
+    return replace_checked_fields(image, shared_with=image.shared_with + added)
 
 
 def unshare(image: Image, accounts: Sequence[Account]) -> Image:
     """*image* no longer shared with *accounts*."""
     gone = {account.id for account in accounts}
     kept = tuple(share for share in image.shared_with if share.account.id not in gone)
-    return attrs.evolve(image, shared_with=kept)
+    return replace_checked_fields(image, shared_with=kept)

@@ -835,6 +835,45 @@ class RepositoryContract:
         assert list(repository.images_shared_with(_BOB, _GUANGZHOU)) == []
         assert repository.count_custom_images(_ALICE, _GUANGZHOU) == 1
 
+    def test_listings_come_in_listing_order(self) -> None:
+        """Each listing yields images by ``created_at``, then by ID, however they
+        were added, renamed or shared."""
+        repository = self.make_repository()
+        public, web, db = _sample_images()
+        early = datetime(2026, 1, 1, tzinfo=UTC)
+        late = datetime(2026, 12, 1, tzinfo=UTC)
+        newest = attrs.evolve(web, created_at=late)
+        oldest = attrs.evolve(db, created_at=early)
+        twin = attrs.evolve(web, id="img-aaaaaaaa", name="twin", created_at=late)
+        with repository.transaction():
+            for image in (newest, oldest, twin):
+                repository.add_image(_shared(image, _BOB))
+            repository.add_image(attrs.evolve(public, created_at=late))
+            repository.add_image(attrs.evolve(public, id="img-pub00000", created_at=early))
+        expected = [oldest.id, twin.id, newest.id]
+        assert [i.id for i in repository.custom_images(_ALICE, _GUANGZHOU)] == expected
+        assert [i.id for i in repository.images_shared_with(_BOB, _GUANGZHOU)] == expected
+        assert [i.id for i in repository.public_images(_GUANGZHOU)] == [
+            "img-pub00000",
+            public.id,
+        ]
+        assert [i.id for i in repository.custom_images(_ALICE, _GUANGZHOU, 1, 2)] == [twin.id]
+        assert [i.id for i in repository.images_shared_with(_BOB, _GUANGZHOU, 1)] == expected[1:]
+        assert list(repository.public_images(_GUANGZHOU, 2, 5)) == []
+        assert repository.count_public_images(_GUANGZHOU) == 2
+        assert repository.count_images_shared_with(_BOB, _GUANGZHOU) == 3
+        assert repository.count_images_shared_with(_BOB, _SINGAPORE) == 0
+        with repository.transaction():
+            repository.replace_image(attrs.evolve(_shared(oldest, _BOB), name="renamed"))
+            repository.replace_image(oldest)  # unshared ...
+            repository.replace_image(_shared(oldest, _BOB))  # ... and shared again
+        assert [i.id for i in repository.custom_images(_ALICE, _GUANGZHOU)] == expected
+        assert [i.id for i in repository.images_shared_with(_BOB, _GUANGZHOU)] == expected
+        with repository.transaction():
+            repository.replace_image(attrs.evolve(_shared(oldest, _BOB), name="renamed"))
+        (first, *_) = repository.images_shared_with(_BOB, _GUANGZHOU)
+        assert first.name == "renamed"  # a receiver never sees a stale copy
+
     def test_removing_an_image_forgets_it_everywhere(self) -> None:
         repository = self.make_repository()
         public, web, _ = _sample_images()
