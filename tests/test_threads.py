@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+import random
+import sys
 import threading
 from collections.abc import Callable
 
 from imagecatalog import (
+    Account,
     ImageCatalogError,
     ImageService,
     Limits,
     QuotaExceededError,
+    Region,
     ShareLimitExceededError,
 )
 from tests.support import ALICE, new_service, public_image
@@ -101,3 +105,107 @@ def test_racing_delete_and_share_never_leaves_a_deleted_image_shared() -> None:
             assert [share.account.id for share in remaining.shared_with] == ["100000000002"]
             service.unshare_image(ALICE, image.id, ["100000000002"])
             service.delete_images(ALICE, [image.id])
+
+
+def test_racing_copies_for_the_last_slot_in_a_region_let_exactly_one_win() -> None:
+    service = new_service()
+    instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
+    sources = [service.create_image(ALICE, instance.id, name=f"source-{n}") for n in range(THREADS)]
+    tokyo = service.launch_instance(ALICE, public_image(service, "ap-singapore").id)
+    for number in range(9):
+        service.create_image(ALICE, tokyo.id, name=f"filler-{number}")
+
+    successes, refusals = race(
+        [
+            functools.partial(service.copy_image, ALICE, source.id, ["ap-singapore"])
+            for source in sources
+        ]
+    )
+
+    assert len(successes) == 1
+    assert all(isinstance(error, QuotaExceededError) for error in refusals)
+    assert service.image_quota(ALICE, "ap-singapore").used == 10
+
+
+def test_many_threads_of_random_operations_keep_every_invariant() -> None:
+    """8 threads, 400 random operations each, against one service; afterwards no
+    image, share or quota slot is lost or counted twice, and the indexes agree
+    with a full scan."""
+    limits = Limits(custom_images_per_region=4, accounts_per_shared_image=2)
+    service = new_service(limits=limits)
+    accounts = ["100000000001", "100000000002", "100000000003"]
+    regions = ["ap-guangzhou", "ap-singapore"]
+    created: list[str] = []
+    deleted: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(THREADS)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        for _ in range(400):
+            caller = rng.choice(accounts)
+            known = [image.id for image in service.repository.images() if image.owner]
+            image_id = rng.choice(known) if known else "img-00000000"
+            choice = rng.randrange(6)
+            try:
+                if choice == 0:
+                    image = service.import_image(
+                        caller, rng.choice(regions), name=f"img-{rng.randrange(6)}",
+                        platform="Debian", os_version="12", architecture="x86_64",
+                        image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/d.raw",
+                    )  # fmt: skip
+                    with lock:
+                        created.append(image.id)
+                elif choice == 1:
+                    copies = service.copy_image(caller, image_id, [rng.choice(regions)])
+                    with lock:
+                        created.extend(copy.id for copy in copies)
+                elif choice == 2:
+                    service.share_image(caller, image_id, [rng.choice(accounts)])
+                elif choice == 3:
+                    service.unshare_image(caller, image_id, [rng.choice(accounts)])
+                elif choice == 4:
+                    service.delete_images(caller, [image_id])
+                    with lock:
+                        deleted.append(image_id)
+                else:
+                    service.describe_images(caller, rng.choice(regions), limit=5)
+            except ImageCatalogError:
+                pass
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(THREADS)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not any(thread.is_alive() for thread in threads)
+
+    repository = service.repository
+    custom = [image for image in repository.images() if image.owner is not None]
+    # No image lost or duplicated: what was made minus what was deleted is what is there.
+    assert len(created) == len(set(created))
+    assert set(deleted) <= set(created)
+    assert {image.id for image in custom} == set(created) - set(deleted)
+    for account in accounts:
+        for region in regions:
+            owned = [
+                i for i in custom if i.owner and i.owner.id == account and i.region.id == region
+            ]
+            quota = service.image_quota(account, region)
+            assert quota.used == len(owned) <= limits.custom_images_per_region
+            names = [image.name for image in owned]
+            assert len(names) == len(set(names))
+            place, who = Region.of(region), Account(id=account)
+            assert {i.id for i in repository.custom_images(who, place)} == {i.id for i in owned}
+            shared = {i.id for i in custom if i.region == place and account in i.shared_account_ids}
+            assert {i.id for i in repository.images_shared_with(who, place)} == shared
+    for image in custom:
+        receivers = [share.account.id for share in image.shared_with]
+        assert len(receivers) == len(set(receivers)) <= limits.accounts_per_shared_image
+        assert image.owner is not None and image.owner.id not in receivers

@@ -20,6 +20,11 @@ class IdGenerator:
     def new(self, prefix: str, taken: Callable[[str], bool]) -> str:
         """A fresh ``<prefix>-xxxxxxxx`` ID for which *taken* is false."""
         while True:
-            candidate = f"{prefix}-{''.join(self._random.choices(_ALPHABET, k=8))}"
+            number = self._random.getrandbits(48)  # 36**8 < 2**48: every tail reachable
+            tail = []
+            for _ in range(8):
+                number, digit = divmod(number, 36)
+                tail.append(_ALPHABET[digit])
+            candidate = f"{prefix}-{''.join(tail)}"
             if not taken(candidate):
                 return candidate

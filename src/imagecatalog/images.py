@@ -335,6 +335,15 @@ _WRITERS = tuple(getattr(Image, name).__set__ for name in _IMAGE_FIELDS)
 _WRITER = dict(zip(_IMAGE_FIELDS, _WRITERS, strict=True))
 
 
+_SHARES_FIELD = _IMAGE_FIELDS.index("shared_with")
+
+
+def fields_but_shares(image: Image) -> tuple[Any, ...]:
+    """Every field of *image* but its share list, as a tuple (cheap to compare)."""
+    values: tuple[Any, ...] = _READ_FIELDS(image)
+    return values[:_SHARES_FIELD] + values[_SHARES_FIELD + 1 :]
+
+
 def replace_checked_fields(image: Image, **changes: Any) -> Image:
     """A copy of *image* with *changes*, skipping the validators.
 

@@ -47,6 +47,9 @@ class ImageFormat(enum.Enum):
     ISO = "iso"
 
 
+_FORMATS = {image_format.value: image_format for image_format in ImageFormat}
+
+
 def importable_platform(value: object) -> tuple[str, OsType]:
     """The image platform and OS type for an importable platform name."""
     name = require_str(value, "platform")
@@ -85,7 +88,7 @@ def check_image_url(value: object, *, force: bool) -> ImageFormat:
     url = require_str(value, "image_url")
     parts = urlsplit(url)
     suffix = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else ""
-    formats = {image_format.value: image_format for image_format in ImageFormat}
+    formats = _FORMATS
     if (
         parts.scheme not in ("http", "https")
         or not (parts.hostname or "").endswith(".myqcloud.com")

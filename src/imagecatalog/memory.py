@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Iterator
 from types import TracebackType
 
 from imagecatalog.accounts import Account
-from imagecatalog.images import Image, replace_checked_fields
+from imagecatalog.images import Image, fields_but_shares, replace_checked_fields
 from imagecatalog.instances import Instance
 from imagecatalog.regions import Region
 
@@ -113,7 +113,17 @@ class _Transaction:
 
 
 def _differ_beyond_shares(old: Image, new: Image) -> bool:
-    return replace_checked_fields(old, shared_with=new.shared_with) != new
+    return fields_but_shares(old) != fields_but_shares(new)
+
+
+def _receiver_view(image: Image, account_id: str) -> Image:
+    """*image* as the account it is shared with sees it: only its own share."""
+    own = tuple(share for share in image.shared_with if share.account.id == account_id)
+    return (
+        image
+        if len(own) == len(image.shared_with)
+        else replace_checked_fields(image, shared_with=own)
+    )
 
 
 class InMemoryImageRepository:
@@ -239,7 +249,7 @@ class InMemoryImageRepository:
         self._custom.add((image.owner.id, region), image)
         self._names[(image.owner.id, region, image.name)] = image.id
         for account_id in image.shared_account_ids:
-            self._shared_in.add((account_id, region), image, image.as_seen_by(account_id))
+            self._shared_in.add((account_id, region), image, _receiver_view(image, account_id))
 
     def _delete(self, image: Image) -> None:
         del self._images[image.id]
@@ -273,7 +283,7 @@ class InMemoryImageRepository:
         # anything else refreshes them all; a change of shares only adds views.
         refresh = after if _differ_beyond_shares(old, new) else after - before
         for account_id in refresh:
-            self._shared_in.add((account_id, region), new, new.as_seen_by(account_id))
+            self._shared_in.add((account_id, region), new, _receiver_view(new, account_id))
 
     # Instances ------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ def _batch(
             value=values,
             code=ErrorCode.INVALID_PARAMETER,
         )
-    items = tuple(parse(value) for value in values)
+    items = tuple(map(parse, values))
     if not items and not allow_empty:
         raise InvalidParameterError(
             f"{parameter} must not be empty; name at least one",
