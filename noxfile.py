@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "typecheck", "lint", "docs"]
+nox.options.sessions = ["tests", "typecheck", "lint", "docs"]  # bench only on request
 nox.options.default_venv_backend = "venv"
 
 PYTHON_VERSIONS = ["3.11", "3.12", "3.13"]
@@ -34,8 +34,10 @@ def typecheck(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "docs/conf.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "docs/conf.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs/conf.py")
+    session.run(
+        "ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py", "docs/conf.py"
+    )
 
 
 @nox.session
@@ -52,3 +54,11 @@ def docs(session: nox.Session) -> None:
         "docs/_build/html",
         *session.posargs,
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (scaling to a million images; against moto and plain dicts)
+    and write docs/benchmarks.md.  Takes a few minutes; pass --quick for a smoke run."""
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -33,21 +33,40 @@ def build(size: int) -> ImageService:
         service.register_account(account)
     # The probe's fixed world: 40 own images in ap-guangzhou, 10 shared with it.
     for n in range(40):
-        service.import_image(PROBE, "ap-guangzhou", name=f"probe-{n}", image_url=URL,
-                             platform="CentOS", os_version="7", architecture="x86_64")
+        service.import_image(
+            PROBE,
+            "ap-guangzhou",
+            name=f"probe-{n}",
+            image_url=URL,
+            platform="CentOS",
+            os_version="7",
+            architecture="x86_64",
+        )
     cycle = itertools.cycle(accounts)
     for n in range(size):
         owner = next(cycle)
         image = service.import_image(
-            owner, REGIONS[n % len(REGIONS)], name=f"build-{n}", image_url=URL,
-            platform="Ubuntu", os_version="22.04", architecture="x86_64",
+            owner,
+            REGIONS[n % len(REGIONS)],
+            name=f"build-{n}",
+            image_url=URL,
+            platform="Ubuntu",
+            os_version="22.04",
+            architecture="x86_64",
         )
         if n % 10 == 0:
             others = [account for account in accounts[:3] if account != owner]
             service.share_image(owner, image.id, others[:2])
     for n in range(10):
-        gift = service.import_image(FRIEND, "ap-guangzhou", name=f"gift-{n}", image_url=URL,
-                                    platform="Debian", os_version="12", architecture="x86_64")
+        gift = service.import_image(
+            FRIEND,
+            "ap-guangzhou",
+            name=f"gift-{n}",
+            image_url=URL,
+            platform="Debian",
+            os_version="12",
+            architecture="x86_64",
+        )
         service.share_image(FRIEND, gift.id, [PROBE])
     return service
 
@@ -111,8 +130,17 @@ def measure(size: int) -> dict[str, float]:
     return results
 
 
-OPERATIONS = ["create", "copy", "share", "unshare", "delete", "launch", "list_first_page",
-              "list_deep_page", "quota"]
+OPERATIONS = [
+    "create",
+    "copy",
+    "share",
+    "unshare",
+    "delete",
+    "launch",
+    "list_first_page",
+    "list_deep_page",
+    "quota",
+]
 
 
 def report(sizes: list[int]) -> str:
@@ -124,27 +152,37 @@ def report(sizes: list[int]) -> str:
         cells = [f"{measured[size][operation]:.1f}" for size in sizes]
         growth = measured[last][operation] / measured[first][operation]
         rows.append([operation.replace("_", " "), *cells, f"{growth:.2f}x"])
-    rows.append(["bytes per image (RSS)",
-                 *[f"{measured[size]['bytes_per_image']:.0f}" for size in sizes], ""])
+    rows.append(
+        [
+            "bytes per image (RSS)",
+            *[f"{measured[size]['bytes_per_image']:.0f}" for size in sizes],
+            "",
+        ]
+    )
     rows.append(["build time (s)", *[f"{measured[size]['built_s']:.1f}" for size in sizes], ""])
-    header = ["operation (median µs)", *[f"{size:,} images" for size in sizes],
-              f"{last:,} vs {first:,}"]
+    header = [
+        "operation (median µs)",
+        *[f"{size:,} images" for size in sizes],
+        f"{last:,} vs {first:,}",
+    ]
     visible = int(measured[first]["visible"])
-    return "\n".join([
-        "## Scaling: 10^3 to 10^6 images",
-        "",
-        f"Machine: {machine()}.",
-        "",
-        "Command: `nox -s bench` (runs `python -m benchmarks.scaling`). Each catalog holds the "
-        "built-in public images and that many custom images, spread over every region and "
-        "many accounts, one in ten shared. The probe account sees the same "
-        f"{visible} images in ap-guangzhou at every size. Times are medians of "
-        f"{REPEAT} calls; memory is resident-set growth while building, divided by the "
-        "number of images.",
-        "",
-        table(header, rows),
-        "",
-    ])
+    return "\n".join(
+        [
+            "## Scaling: 10^3 to 10^6 images",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            "Command: `nox -s bench` (runs `python -m benchmarks.scaling`). Each catalog holds the "
+            "built-in public images and that many custom images, spread over every region and "
+            "many accounts, one in ten shared. The probe account sees the same "
+            f"{visible} images in ap-guangzhou at every size. Times are medians of "
+            f"{REPEAT} calls; memory is resident-set growth while building, divided by the "
+            "number of images.",
+            "",
+            table(header, rows),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":
