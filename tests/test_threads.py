@@ -66,25 +66,25 @@ def test_racing_for_the_last_quota_slot_lets_exactly_one_win() -> None:
     assert service.image_quota(ALICE, "ap-guangzhou").used == 10
 
 
-def test_racing_for_the_last_share_slot_lets_exactly_one_win() -> None:
-    service = new_service(limits=Limits(accounts_per_shared_image=3))
-    receivers = [f"3000000000{n:02d}" for n in range(THREADS + 2)]
+def test_racing_for_the_50th_share_slot_lets_exactly_one_win() -> None:
+    service = new_service()  # the seed's limit: 50 accounts per image
+    receivers = [f"3000000000{n:02d}" for n in range(49 + THREADS)]
     for account in receivers:
         service.register_account(account)
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="popular")
-    service.share_image(ALICE, image.id, receivers[:2])
+    service.share_image(ALICE, image.id, receivers[:49])
 
     successes, refusals = race(
         [
             functools.partial(service.share_image, ALICE, image.id, [account])
-            for account in receivers[2:]
+            for account in receivers[49:]
         ]
     )
 
     assert len(successes) == 1
     assert all(isinstance(error, ShareLimitExceededError) for error in refusals)
-    assert len(service.share_permissions(ALICE, image.id)) == 3
+    assert len(service.share_permissions(ALICE, image.id)) == 50
 
 
 def test_racing_delete_and_share_never_leaves_a_deleted_image_shared() -> None:
