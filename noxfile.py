@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site with Sphinx, treating every warning as an error."""
     # autodoc imports the testing toolkit and the fake CVM endpoint
-    session.install("-e", ".[docs,testing,tencentcloud]")
+    session.install("-e", ".[docs,testing,tencentcloud,sql]")
     session.run(
         "sphinx-build",
         "--fail-on-warning",
@@ -61,5 +61,5 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (scaling to a million images; against moto and plain dicts)
     and write docs/benchmarks.md.  Takes a few minutes; pass --quick for a smoke run."""
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,sql]")
     session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks import moto_compare, scaling
+from benchmarks import moto_compare, scaling, sql_ops
 
 TARGET = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 
@@ -85,6 +85,7 @@ def main(argv: list[str]) -> int:
         HEADER,
         scaling.report([1000, 5000] if quick else [10**3, 10**4, 10**5, 10**6]),
         moto_compare.report([200] if quick else [1000, 4000]),
+        sql_ops.report(),
         NOTES,
     ]
     text = "\n".join(sections)

@@ -1,0 +1,145 @@
+"""Eight processes, one catalog: the rules hold across processes on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from imagecatalog import Account, ImageCatalogError, ImageService, Region
+from imagecatalog.sql import SqlImageRepository
+
+PROCESSES = 8
+ALICE = "100000000001"
+ACCOUNTS = [f"1000000001{n:02d}" for n in range(60)]
+URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
+POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
+
+
+def _import(service: ImageService, owner: str, region: str, name: str) -> str:
+    return service.import_image(
+        owner,
+        region,
+        name=name,
+        image_url=URL,
+        platform="Debian",
+        os_version="12",
+        architecture="x86_64",
+    ).id
+
+
+def arrange(url: str) -> str:
+    """Alice holds 9 of 10 images in ap-guangzhou and one image shared with 49 accounts."""
+    with SqlImageRepository(url) as store:
+        service = ImageService(store)
+        for account in (ALICE, *ACCOUNTS):
+            service.register_account(account)
+        for number in range(8):
+            _import(service, ALICE, "ap-guangzhou", f"filler-{number}")
+        popular = _import(service, ALICE, "ap-guangzhou", "popular")
+        service.share_image(ALICE, popular, ACCOUNTS[:49])
+        return popular
+
+
+def worker(url: str, number: int, popular: str, start: Any, results: Any) -> None:
+    """One process: race for the last quota slot, race for the 50th share slot, then
+    random operations; report what won."""
+    store = SqlImageRepository(url, create=False)
+    service = ImageService(store)
+    rng = random.Random(number)
+    outcome: dict[str, Any] = {"quota": None, "share": False, "created": [], "deleted": []}
+    start.wait()
+    try:
+        outcome["quota"] = _import(service, ALICE, "ap-guangzhou", f"last-slot-{number}")
+    except ImageCatalogError as error:
+        if error.code != "ImageQuotaLimitExceeded":
+            raise
+    try:
+        service.share_image(ALICE, popular, [ACCOUNTS[49 + number]])
+        outcome["share"] = True
+    except ImageCatalogError as error:
+        if error.code != "OverQuota":
+            raise
+    me = ACCOUNTS[50 + number % 10]
+    for _ in range(25):
+        region = rng.choice(["ap-tokyo", "ap-seoul"])
+        try:
+            if rng.random() < 0.6:
+                outcome["created"].append(_import(service, me, region, f"n{rng.randrange(8)}"))
+            else:
+                mine = service.describe_images(me, region, kinds=["PRIVATE_IMAGE"], limit=100)
+                if mine.items:
+                    victim = rng.choice(mine.items).id
+                    service.delete_images(me, [victim])
+                    outcome["deleted"].append(victim)
+        except ImageCatalogError as error:
+            if error.code not in (
+                "ImageQuotaLimitExceeded",
+                "InvalidImageName.Duplicate",
+                "InvalidImageId.NotFound",
+            ):
+                raise
+    store.close()
+    results.put(outcome)
+
+
+def hammer(url: str) -> None:
+    popular = arrange(url)
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(PROCESSES), context.Queue()
+    processes = [
+        context.Process(target=worker, args=(url, n, popular, start, results))
+        for n in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=240) for _ in processes]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    # Each contested slot had exactly one winner.
+    assert sum(outcome["quota"] is not None for outcome in outcomes) == 1
+    assert sum(outcome["share"] for outcome in outcomes) == 1
+    with SqlImageRepository(url, create=False) as store:
+        service = ImageService(store)
+        assert service.image_quota(ALICE, "ap-guangzhou").used == 10
+        assert len(service.share_permissions(ALICE, popular)) == 50
+        created = [image_id for outcome in outcomes for image_id in outcome["created"]]
+        deleted = [image_id for outcome in outcomes for image_id in outcome["deleted"]]
+        assert len(created) == len(set(created)) and len(deleted) == len(set(deleted))
+        images = list(store.images())
+        custom = [image for image in images if image.owner and image.owner.id != ALICE]
+        assert {image.id for image in custom} == set(created) - set(deleted)
+        per_slot = Counter((image.owner.id, image.region.id) for image in custom if image.owner)
+        for (owner, region), used in per_slot.items():
+            place, who = Region.of(region), Account(id=owner)
+            assert used == store.count_custom_images(who, place) <= 10
+            names = [image.name for image in store.custom_images(who, place)]
+            assert len(names) == len(set(names)) == used
+
+
+def test_eight_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    hammer(f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set")
+def test_eight_processes_on_one_postgres_schema() -> None:
+    assert POSTGRES_URL is not None
+    schema = f"ic_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        hammer(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
