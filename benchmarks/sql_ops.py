@@ -80,9 +80,11 @@ def postgres_schema(url: str) -> Iterator[str]:
 
 def report() -> str:
     results = {"in memory": ops_per_second(InMemoryImageRepository())}
-    with tempfile.TemporaryDirectory() as folder:
-        with SqlImageRepository(f"sqlite:///{folder}/bench.db") as store:
-            results["SQLite (file)"] = ops_per_second(store)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SqlImageRepository(f"sqlite:///{folder}/bench.db") as store,
+    ):
+        results["SQLite (file)"] = ops_per_second(store)
     postgres = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
     if postgres:
         with postgres_schema(postgres) as url, SqlImageRepository(url) as store:
