@@ -209,3 +209,12 @@ def test_catalog_knobs(data: st.DataObject, service: ImageService) -> None:
     assert ic.account_ids_of(service) == ["100000000001", "100000000002"]
     assert {image.region.id for image in service.repository.images()} == {"ap-guangzhou"}
     data.draw(ic.operations(service))  # an operation can be drawn from any catalog
+
+
+@given(ic.catalogs(accounts=3, regions=["ap-tokyo"], images=6, shares=4, max_operations=0))
+def test_catalog_image_and_share_knobs(service: ImageService) -> None:
+    """catalogs(images=, shares=) makes that many images (within the quota) and shares."""
+    custom = [image for image in service.repository.images() if image.owner is not None]
+    assert len(custom) == 6  # 3 accounts x quota 3 leaves room for 6
+    assert sum(1 for image in custom if image.shared_with) == 4
+    assert all(image.state is ImageState.NORMAL for image in custom)

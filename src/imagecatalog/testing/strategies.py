@@ -360,18 +360,44 @@ def catalogs(
     limits: Limits = SMALL_LIMITS,
     accounts: int = 4,
     regions: Sequence[Region | str] = ("ap-guangzhou", "ap-singapore", "eu-frankfurt"),
+    images: int = 0,
+    shares: int = 0,
     max_operations: int = 30,
     instant: bool | None = None,
 ) -> ImageService:
     """An :class:`~imagecatalog.ImageService` reached through a random sequence
     of operations (refused ones included, which change nothing).
 
-    Knobs: *accounts* registered accounts, the *regions* in play (each with one
-    public image), up to *max_operations* operations, the *limits*, and
-    *instant* (drawn when None).
+    Knobs: *accounts* registered accounts and the *regions* in play (each with
+    one public image); *images* custom images (as far as the *limits* allow),
+    made first round robin over the accounts and regions, of which the first
+    *shares* are then shared with another account; then up to *max_operations*
+    random operations; *instant* is drawn when None.
     """
     mode = draw(st.booleans()) if instant is None else instant
     service = new_catalog(limits, accounts=accounts, regions=regions, instant=mode)
+    owners = account_ids_of(service)
+    places = [Region.of(region).id for region in regions]
+    made = []
+    for number in range(images):  # round robin over accounts, then regions
+        owner = owners[number % len(owners)]
+        region = places[(number // len(owners)) % len(places)]
+        with contextlib.suppress(ImageCatalogError):
+            image = service.import_image(
+                owner,
+                region,
+                name=f"seeded-{number}",
+                platform="Ubuntu",
+                os_version="22.04",
+                architecture="x86_64",
+                image_url="https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/s.qcow2",
+            )
+            made.append(image if mode else service.complete(image.id))
+    for image in made[:shares]:
+        assert image.owner is not None
+        receiver = draw(st.sampled_from([a for a in owners if a != image.owner.id] or owners))
+        with contextlib.suppress(ImageCatalogError):
+            service.share_image(image.owner, image.id, [receiver])
     for _ in range(draw(st.integers(min_value=0, max_value=max_operations))):
         with contextlib.suppress(ImageCatalogError):
             draw(operations(service))()
