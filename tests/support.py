@@ -3,9 +3,12 @@ way to assert that a refused call changed nothing."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
+
+import sqlalchemy as sa
 
 from imagecatalog import (
     Image,
@@ -45,3 +48,26 @@ def public_image(service: ImageService, region: str, platform: str = "Ubuntu") -
 def refuses(service: ImageService, error: type[_E], code: str, call: Callable[[], object]) -> _E:
     """Assert *call* raises *error* with *code* and leaves the catalog unchanged."""
     return expect_refusal(service, error, code, call)
+
+
+class PostgresSchemas:
+    """Makes a fresh schema per repository and drops them all at the end."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = sa.create_engine(url)
+        self.schemas: list[str] = []
+
+    def url_for_new_schema(self) -> str:
+        schema = f"ic_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        self.schemas.append(schema)
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}options=-csearch_path%3D{schema}"
+
+    def drop_all(self) -> None:
+        with self.admin.begin() as connection:
+            for schema in self.schemas:
+                connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.admin.dispose()

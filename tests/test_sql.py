@@ -16,6 +16,7 @@ from imagecatalog.snapshot import dump, restore
 from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, catalog_state
 from imagecatalog.testing.contract import RepositoryContract
+from tests.support import PostgresSchemas
 
 POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
@@ -25,29 +26,6 @@ needs_postgres = pytest.mark.skipif(
 )
 #: The stateful machine over SQL: fewer, shorter runs (each step is several queries).
 SQL_STATEFUL = settings(settings(), max_examples=15, stateful_step_count=30, deadline=None)
-
-
-class PostgresSchemas:
-    """Makes a fresh schema per repository and drops them all at the end."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.admin = sa.create_engine(url)
-        self.schemas: list[str] = []
-
-    def url_for_new_schema(self) -> str:
-        schema = f"ic_test_{uuid.uuid4().hex[:12]}"
-        with self.admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        self.schemas.append(schema)
-        separator = "&" if "?" in self.url else "?"
-        return f"{self.url}{separator}options=-csearch_path%3D{schema}"
-
-    def drop_all(self) -> None:
-        with self.admin.begin() as connection:
-            for schema in self.schemas:
-                connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        self.admin.dispose()
 
 
 @pytest.fixture(scope="module")

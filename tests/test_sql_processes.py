@@ -5,16 +5,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from imagecatalog import Account, ImageCatalogError, ImageService, Region
 from imagecatalog.sql import SqlImageRepository
+from tests.support import PostgresSchemas
 
 PROCESSES = 8
 ALICE = "100000000001"
@@ -132,14 +131,8 @@ def test_eight_processes_on_one_sqlite_file(tmp_path: Path) -> None:
 @pytest.mark.skipif(POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set")
 def test_eight_processes_on_one_postgres_schema() -> None:
     assert POSTGRES_URL is not None
-    schema = f"ic_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    schemas = PostgresSchemas(POSTGRES_URL)
     try:
-        separator = "&" if "?" in POSTGRES_URL else "?"
-        hammer(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+        hammer(schemas.url_for_new_schema())
     finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+        schemas.drop_all()

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from imagecatalog._converters import strict_converter
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     ErrorCode,
@@ -133,19 +134,8 @@ class _SharePermission:
 # The converter ------------------------------------------------------------------------
 
 
-def _strict(kind: type) -> Any:
-    def structure(value: object, _: object) -> object:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return structure
-
-
 def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter()
-    for kind in (str, int, bool):
-        converter.register_structure_hook(kind, _strict(kind))
+    converter = strict_converter()
     converter.register_structure_hook(datetime, lambda value, _: parse_time(value))
     converter.register_unstructure_hook(datetime, format_time)
     return converter

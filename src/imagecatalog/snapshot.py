@@ -32,6 +32,7 @@ import attrs
 import cattrs
 from cattrs.v import format_exception
 
+from imagecatalog._converters import strict_converter
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
 from imagecatalog.images import Image, ImageState, LicenceType
@@ -73,15 +74,6 @@ class _Snapshot:
     instances: list[Instance]
 
 
-def _strict(kind: type) -> Callable[[object, object], object]:
-    def structure(value: object, _: object) -> object:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return structure
-
-
 def _parse_time(value: object, _: object) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected a time string, got {type(value).__name__}")
@@ -92,9 +84,7 @@ def _parse_time(value: object, _: object) -> datetime:
 
 
 def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter()
-    for kind in (str, int, bool):
-        converter.register_structure_hook(kind, _strict(kind))
+    converter = strict_converter()
     converter.register_structure_hook(datetime, _parse_time)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(Region, lambda value, _: Region.of(value))
