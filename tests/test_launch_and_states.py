@@ -297,3 +297,19 @@ def test_work_in_progress_completes_or_fails(
         ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
         lambda: service.complete("img-00000000"),
     )
+
+
+def test_a_clock_without_timezone_is_refused_and_changes_nothing() -> None:
+    from datetime import datetime
+
+    from imagecatalog.testing import CatalogBuilder
+
+    builder = CatalogBuilder().custom_image(ALICE, "ap-guangzhou", "web")
+    service = builder.build()
+    naive = ImageService(service.repository, clock=lambda: datetime(2026, 1, 1))
+    refuses(
+        naive,
+        InvalidParameterError,
+        ErrorCode.INVALID_PARAMETER,
+        lambda: naive.copy_image(ALICE, builder.image("web").id, ["ap-tokyo"]),
+    )

@@ -275,7 +275,7 @@ class ImageService:
             self._caller(account)
             if sharers is not None:
                 for sharer in sharers:
-                    self._require_account(sharer)
+                    self._caller(sharer)
             self._repository.set_trusted_sharers(
                 account.id,
                 None if sharers is None else frozenset(sharer.id for sharer in sharers),
@@ -339,7 +339,7 @@ class ImageService:
             support=_enum_arg(Support, support, "support"),
         )
         with self._repository.transaction():
-            image = attrs.evolve(draft, id=self._new_image_id(), created_at=self._clock())
+            image = attrs.evolve(draft, id=self._new_image_id(), created_at=self._now())
             self._repository.add_image(image)
         return image
 
@@ -599,7 +599,7 @@ class ImageService:
                 architecture=image.architecture,
                 system_disk_gb=image.size_gb,
                 licence_type=image.licence_type,
-                launched_at=self._clock(),
+                launched_at=self._now(),
                 charges=launch_charges(image),
             )
             self._repository.add_instance(instance)
@@ -636,7 +636,7 @@ class ImageService:
                 size_gb=instance.system_disk_gb,
                 state=ImageState.NORMAL if self._instant else ImageState.CREATING,
                 origin=ImageOrigin.CREATE_IMAGE,
-                created_at=self._clock(),
+                created_at=self._now(),
                 licence_type=instance.licence_type,
             )
             self._repository.add_image(image)
@@ -697,7 +697,7 @@ class ImageService:
                 size_gb=size,
                 state=ImageState.NORMAL if self._instant else ImageState.IMPORTING,
                 origin=ImageOrigin.EXTERNAL_IMPORT,
-                created_at=self._clock(),
+                created_at=self._now(),
                 licence_type=licence,
             )
             self._repository.add_image(image)
@@ -743,7 +743,7 @@ class ImageService:
                     name=copy_name,
                     region=destination,
                     state=ImageState.NORMAL if self._instant else ImageState.SYNCING,
-                    created_at=self._clock(),
+                    created_at=self._now(),
                     copied_from=source.id,
                     shared_with=(),
                 )
@@ -827,7 +827,7 @@ class ImageService:
                 limit=self._limits.accounts_per_shared_image,
                 is_registered=self._repository.has_account,
             )
-            shared = share(image, accounts, self._clock())
+            shared = share(image, accounts, self._now())
             self._repository.replace_image(shared)
         return shared
 
@@ -849,10 +849,21 @@ class ImageService:
 
     # Helpers --------------------------------------------------------------------
 
-    def _caller(self, account: Account) -> Account:
-        return self._require_account(account)
+    def _now(self) -> datetime:
+        """The clock's time, which must be timezone-aware (it orders listings)."""
+        now: object = self._clock()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise InvalidParameterError(
+                f"the service's clock returned {now!r}; it must return timezone-aware "
+                "datetimes, such as datetime.now(UTC)",
+                parameter="clock",
+                value=now,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        return now
 
-    def _require_account(self, account: Account) -> Account:
+    def _caller(self, account: Account) -> Account:
+        """*account*, which must be registered (as a caller, or as any account named)."""
         if not self._repository.has_account(account.id):
             raise AccountNotFoundError(account.id)
         return account
