@@ -281,17 +281,10 @@ class MockCvm:
                     "InvalidFilter",
                     f"filter {name!r} is not supported; use one of {', '.join(_FILTERS)}",
                 )
-            if (
-                not isinstance(values, list)
-                or not values
-                or not all(isinstance(value, str) for value in values)
-            ):
-                raise _RefusalError(
-                    "InvalidFilterValue.LimitExceeded"
-                    if isinstance(values, list) and values
-                    else "InvalidFilter",
-                    f"filter {name} needs 1 to {_MAX_FILTER_VALUES} string values",
-                )
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise _RefusalError("InvalidFilter", f"filter {name} needs a list of strings")
+            if not values:
+                raise _RefusalError("InvalidFilter", f"filter {name} needs at least one value")
             if len(values) > _MAX_FILTER_VALUES:
                 raise _RefusalError(
                     "InvalidFilterValue.LimitExceeded",
@@ -384,7 +377,7 @@ class MockCvm:
         destinations = _param(params, "DestinationRegions", list, required=True)
         if len(image_ids) != 1:
             raise _RefusalError(
-                ErrorCode.INVALID_PARAMETER_VALUE + ".LimitExceeded",
+                "InvalidParameterValue.LimitExceeded",
                 f"SyncImages copies one image per call, not {len(image_ids)}",
             )
         name = _param(params, "ImageName", str)
