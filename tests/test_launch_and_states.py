@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -204,34 +205,25 @@ def test_publish_public_image(service: ImageService) -> None:
         size_gb=20,
     )
     assert debian.support is Support.COMMUNITY
+
+    def publish(**overrides: Any) -> object:
+        arguments: dict[str, Any] = {
+            "name": "x", "os_type": "Linux", "platform": "Debian", "os_name": "x",
+            "architecture": "x86_64", "size_gb": 20,
+        }  # fmt: skip
+        return service.publish_public_image("ap-tokyo", **{**arguments, **overrides})
+
     refuses(
         service,
         InvalidParameterError,
         ErrorCode.INVALID_PARAMETER_VALUE,
-        lambda: service.publish_public_image(
-            "ap-tokyo",
-            name="x",
-            os_type="Linux",
-            platform="Debian",
-            os_name="x",
-            architecture="x86_64",
-            size_gb=0,
-        ),
+        lambda: publish(size_gb=0),
     )
     refuses(
         service,
         InvalidParameterError,
         ErrorCode.INVALID_PARAMETER,
-        lambda: service.publish_public_image(
-            "ap-tokyo",
-            name="x",
-            os_type="Linux",
-            platform="Debian",
-            os_name="x",
-            architecture="x86_64",
-            size_gb=20,
-            software="Java",
-        ),
+        lambda: publish(software="Java"),
     )
 
 

@@ -6,7 +6,7 @@ and the rules that say no, each refusal printed with its error code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
@@ -14,16 +14,12 @@ from imagecatalog.exceptions import ImageCatalogError
 from imagecatalog.images import Architecture, Image, ImageKind, OsType
 from imagecatalog.pricing import launch_charges
 from imagecatalog.service import ImageService
+from imagecatalog.testing import stepping_clock
 
 __all__ = ["demo_service", "run_demo"]
 
 ALICE = "100000000001"
 BOB = "100000000002"
-
-
-def _stepping_clock(start: datetime, step: timedelta) -> Callable[[], datetime]:
-    ticks: Iterator[int] = iter(range(10**9))
-    return lambda: start + step * next(ticks)
 
 
 def demo_service(seed: int = 2026) -> ImageService:
@@ -33,7 +29,7 @@ def demo_service(seed: int = 2026) -> ImageService:
     IDs and times are the same on every run with the same *seed*.
     """
     service = ImageService.with_public_catalog(
-        clock=_stepping_clock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), timedelta(minutes=1)),
+        clock=stepping_clock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), timedelta(minutes=1)),
         id_seed=seed,
     )
     service.register_account(ALICE)

@@ -157,7 +157,12 @@ def _public_image(value: object) -> Image:
     return value
 
 
-def _enum_arg(enum_type: type[_E], value: object, parameter: str) -> _E:
+def _enum_arg(
+    enum_type: type[_E],
+    value: object,
+    parameter: str,
+    code: str = ErrorCode.INVALID_PARAMETER_VALUE,
+) -> _E:
     if isinstance(value, enum_type):
         return value
     try:
@@ -168,6 +173,7 @@ def _enum_arg(enum_type: type[_E], value: object, parameter: str) -> _E:
             f"{parameter} {value!r} is not one of {choices}",
             parameter=parameter,
             value=value,
+            code=code,
         ) from None
 
 
@@ -671,15 +677,12 @@ class ImageService:
         image_platform, os_type = importable_platform(platform)
         version = check_os_version(os_version)
         arch = Architecture.parse(architecture)
-        try:
-            licence = LicenceType(licence_type)
-        except ValueError:
-            raise InvalidParameterError(
-                f"licence_type {licence_type!r} is not TencentCloud or BYOL",
-                parameter="licence_type",
-                value=licence_type,
-                code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
-            ) from None
+        licence = _enum_arg(
+            LicenceType,
+            licence_type,
+            "licence_type",
+            ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
+        )
         size = require_int(size_gb, "size_gb", minimum=1)
         with self._repository.transaction():
             self._caller(owner)
