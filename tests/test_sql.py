@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from imagecatalog import ImageRepository, ImageService, InvalidParameterError
+from imagecatalog import ImageRepository, ImageService, InvalidParameterError, Limits
 from imagecatalog.snapshot import dump, restore
 from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, catalog_state
@@ -154,3 +155,52 @@ def test_postgres_answers_listings_and_counts_from_indexes(postgres: PostgresSch
             for what, query in queries.items():
                 plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {query}"))
                 assert "Seq Scan" not in plan and "Index" in plan, (what, plan)
+
+
+def test_an_in_memory_sqlite_store_is_safe_under_threads() -> None:
+    """The module's own example store, ``"sqlite://"``, used from several threads:
+    every call succeeds or raises a rule's error, and the rules hold after
+    (0.1.0 leaked ``OperationalError: cannot start a transaction within a
+    transaction`` here)."""
+    with SqlImageRepository("sqlite://") as store:
+        builder = CatalogBuilder(repository=store, limits=Limits(custom_images_per_region=30))
+        builder.custom_image("100000000001", "ap-guangzhou", "seed-image")
+        service = builder.build()
+        public = service.describe_images("100000000001", "ap-guangzhou", kinds=["PUBLIC_IMAGE"])
+        base = public.items[0]
+        errors: list[BaseException] = []
+
+        def work(worker: int) -> None:
+            try:
+                account = f"10000000010{worker}"
+                service.register_account(account)
+                for number in range(6):
+                    instance = service.launch_instance(account, base.id)
+                    image = service.create_image(account, instance.id, name=f"build-{number}")
+                    service.describe_images(account, "ap-guangzhou")
+                    service.share_image(account, image.id, ["100000000001"])
+                    service.image_quota(account, "ap-guangzhou")
+            except BaseException as error:  # collected, asserted empty below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        for worker in range(8):
+            assert service.image_quota(f"10000000010{worker}", "ap-guangzhou").used == 6
+        shared = service.describe_images("100000000001", "ap-guangzhou", kinds=["SHARED_IMAGE"])
+        assert shared.total_count == 48
+
+
+def test_an_engine_that_would_give_each_thread_its_own_database_is_refused() -> None:
+    """SQLAlchemy's default pool for an in-memory SQLite engine gives each thread a
+    connection of its own, that is, a database of its own: the store refuses it
+    and says how to make one that works."""
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.SingletonThreadPool)
+    with pytest.raises(InvalidParameterError, match="StaticPool") as raised:
+        SqlImageRepository(engine)
+    assert raised.value.parameter == "url_or_engine"
+    engine.dispose()

@@ -2,7 +2,9 @@
 
 Dictionaries and indexes behind one re-entrant lock.  A transaction holds the
 lock for its whole length and keeps an undo journal: when the block raises,
-the journal is replayed backwards and the store is exactly as it was.
+the journal is replayed backwards and the store is exactly as it was.  A
+nested transaction is a savepoint: when it raises, only its own writes are
+undone.
 
 Each listing index (public images of a region, an owner's custom images in a
 region, the images shared with an account in a region) is an insertion-ordered
@@ -80,20 +82,27 @@ class _OrderedIndex:
 
 
 class _Transaction:
-    """The unit of work: holds the store's lock, undoes the block's writes if it raises."""
+    """The unit of work: holds the store's lock; undoes the block's writes if it raises.
 
-    __slots__ = ("_outer", "_store")
+    The outermost block owns the journal; a nested block is a savepoint: it
+    remembers where the journal stood when it began, and if it raises, it
+    undoes only the writes made since then.
+    """
+
+    __slots__ = ("_mark", "_store")
 
     def __init__(self, store: InMemoryImageRepository) -> None:
         self._store = store
-        self._outer = False
+        self._mark = -1  # -1: the outermost block; else the journal's length at entry
 
     def __enter__(self) -> None:
         store = self._store
         store._lock.acquire()
-        if store._journal is None:  # the outermost block decides
+        if store._journal is None:
             store._journal = []
-            self._outer = True
+            self._mark = -1
+        else:
+            self._mark = len(store._journal)
 
     def __exit__(
         self,
@@ -103,11 +112,17 @@ class _Transaction:
     ) -> None:
         store = self._store
         try:
-            if self._outer:
-                journal, store._journal = store._journal, None
-                if kind is not None and journal:
-                    for undo in reversed(journal):
-                        undo()
+            journal = store._journal
+            assert journal is not None
+            if self._mark < 0:
+                store._journal = None
+                mark = 0
+            else:
+                mark = self._mark
+            if kind is not None and len(journal) > mark:
+                for undo in reversed(journal[mark:]):
+                    undo()
+                del journal[mark:]
         finally:
             store._lock.release()
 

@@ -4,14 +4,18 @@
 processes on one machine) or PostgreSQL (many processes, many hosts), through
 SQLAlchemy 2 Core (``pip install "imagecatalog[sql]"``).
 
-**Concurrency.** Each service call is one database transaction, and
-transactions that write run one at a time: on PostgreSQL every unit of work
-first takes a transaction-scoped advisory lock (``pg_advisory_xact_lock``), on
-SQLite it opens with ``BEGIN IMMEDIATE`` (the database's write lock).  So the
-service's check-then-write sequence (quota, share limit, names, delete while
-shared) sees no interleaving from other processes, exactly as the in-memory
-store's lock does for threads; unique constraints back the name rule up.  The
-price is throughput: calls queue for the lock (see the benchmarks).
+**Concurrency.** Each service call is one database transaction, and these
+transactions run one at a time, reads included: on PostgreSQL every
+transaction first takes one transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), the same key for the whole catalog; on SQLite
+every transaction begins with ``BEGIN IMMEDIATE`` (the database's write lock).
+So the service's check-then-write sequences (quota, share limit, names, delete
+while shared) see no interleaving from other threads or processes, exactly as
+the in-memory store's lock does for threads; unique constraints back the name
+rule up.  The price is throughput: every call, a listing as much as a share,
+queues behind that one lock (see the benchmarks).  A nested unit of work is a
+``SAVEPOINT``.  An in-memory SQLite database (``"sqlite://"``) is one connection
+that threads take turns on.
 
 **Schema.** Created on first use (or by :meth:`SqlImageRepository.create_schema`)
 with its version recorded in ``imagecatalog_meta``; opening a database whose
@@ -27,11 +31,12 @@ Quota(used=0, limit=10)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,6 +176,7 @@ class SqlImageRepository:
         self._dialect = self._engine.dialect.name
         if self._dialect == "sqlite":
             _serialise_sqlite(self._engine)
+        self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
         self._lock_key = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
         if create:
@@ -238,12 +244,15 @@ class SqlImageRepository:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One database transaction, taken alone; nested blocks join the outer one."""
+        """One database transaction; a nested block is a savepoint (``SAVEPOINT``):
+        when it raises, only its own writes are rolled back."""
         local = self._local
-        if getattr(local, "connection", None) is not None:
-            yield
+        current: Connection | None = getattr(local, "connection", None)
+        if current is not None:
+            with current.begin_nested():
+                yield
             return
-        with self._engine.connect() as connection:
+        with self._single_connection_lock, self._engine.connect() as connection:
             connection.begin()
             if self._dialect == "postgresql":
                 connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
@@ -578,6 +587,31 @@ def _make_engine(url: str) -> Engine:
             poolclass=sa.pool.StaticPool if in_memory else sa.pool.QueuePool,
         )
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _connection_lock(engine: Engine) -> AbstractContextManager[object]:
+    """What a transaction holds besides the database's own locks.
+
+    An engine whose pool hands every thread the same connection (``StaticPool``,
+    which an in-memory SQLite database needs) cannot run two transactions at
+    once on it: a lock makes threads take turns.  A pool that gives each thread
+    its own connection to an in-memory SQLite database (``SingletonThreadPool``)
+    would give each thread its own, empty database: refused.  Any other pool
+    gives each transaction a connection of its own.
+    """
+    pool = engine.pool
+    if isinstance(pool, sa.pool.SingletonThreadPool):
+        raise InvalidParameterError(
+            "this engine's SingletonThreadPool gives each thread its own connection, and "
+            "with an in-memory SQLite database each thread its own empty catalog; create "
+            "the engine with poolclass=sqlalchemy.pool.StaticPool and "
+            'connect_args={"check_same_thread": False}, or pass the URL "sqlite://"',
+            parameter="url_or_engine",
+            value=str(engine.url),
+        )
+    if isinstance(pool, sa.pool.StaticPool):
+        return threading.RLock()
+    return contextlib.nullcontext()
 
 
 def _serialise_sqlite(engine: Engine) -> None:

@@ -32,12 +32,14 @@ action raises ``UnsupportedOperation`` saying it is not modelled.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import threading
+import unittest
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
-from unittest import mock
+from typing import Any, ParamSpec, TypeVar, overload
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
@@ -55,6 +57,12 @@ from imagecatalog.service import MAX_PAGE_SIZE, ImageService
 __all__ = ["DEFAULT_ACCOUNT", "MockCvm", "mock_cvm"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
+_C = TypeVar("_C")
+_P = ParamSpec("_P")
+
+#: Marks that ``CvmClient`` had no ``call`` of its own (it inherits the SDK's).
+_INHERITED = object()
 
 #: The account a mock acts as when no credential mapping says otherwise.
 DEFAULT_ACCOUNT = "100000000001"
@@ -97,7 +105,9 @@ class MockCvm:
     """The fake CVM endpoint: holds the :class:`~imagecatalog.ImageService` that
     answers, and patches ``CvmClient.call`` while active.
 
-    Use it through :func:`mock_cvm`, as a context manager or a decorator.
+    Use it through :func:`mock_cvm`: as a context manager, as a decorator of
+    functions and classes, or with :meth:`start` and :meth:`stop`.  Activations
+    nest, like moto's mocks: the SDK is restored exactly at the last exit.
     """
 
     def __init__(
@@ -118,7 +128,9 @@ class MockCvm:
         for known in (self.account, *self.credentials.values()):
             if not service.repository.has_account(known.id):
                 service.register_account(known)
-        self._patch: Any = None
+        self._activation_lock = threading.Lock()
+        self._activations = 0
+        self._saved_call: Any = _INHERITED
         self._handlers: dict[str, Callable[[Account, Region, Mapping[str, Any]], dict[str, Any]]]
         self._handlers = {
             "DescribeImages": self._describe_images,
@@ -136,7 +148,40 @@ class MockCvm:
 
     # Activation -------------------------------------------------------------------
 
-    def __enter__(self) -> MockCvm:
+    @property
+    def active(self) -> bool:
+        """True while the mock answers ``CvmClient`` calls."""
+        return self._activations > 0
+
+    def start(self) -> MockCvm:
+        """Answer every ``CvmClient`` from now on, until the matching :meth:`stop`.
+
+        Activations nest: each :meth:`start` needs its own :meth:`stop`, and the
+        SDK is restored, exactly as it was, at the last one.
+        """
+        with self._activation_lock:
+            if self._activations == 0:
+                self._saved_call = CvmClient.__dict__.get("call", _INHERITED)
+                CvmClient.call = self._fake_call()
+            self._activations += 1
+        return self
+
+    def stop(self) -> None:
+        """End one activation; the last one restores the SDK as it was."""
+        with self._activation_lock:
+            if self._activations == 0:
+                raise RuntimeError(
+                    "MockCvm.stop() was called before start(): this mock is not active"
+                )
+            self._activations -= 1
+            if self._activations == 0:
+                if self._saved_call is _INHERITED:
+                    del CvmClient.call
+                else:
+                    CvmClient.call = self._saved_call
+                self._saved_call = _INHERITED
+
+    def _fake_call(self) -> Callable[..., str]:
         mock_self = self
 
         def call(
@@ -148,9 +193,10 @@ class MockCvm:
         ) -> str:
             return mock_self.answer(client, action, params)
 
-        self._patch = mock.patch.object(CvmClient, "call", call)
-        self._patch.start()
-        return self
+        return call
+
+    def __enter__(self) -> MockCvm:
+        return self.start()
 
     def __exit__(
         self,
@@ -158,18 +204,53 @@ class MockCvm:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._patch.stop()
-        self._patch = None
+        self.stop()
 
-    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """Use the mock as a decorator: active while *function* runs."""
+    @overload
+    def __call__(self, target: type[_C]) -> type[_C]: ...
 
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+    @overload
+    def __call__(self, target: Callable[_P, _R]) -> Callable[_P, _R]: ...
+
+    def __call__(self, target: Any) -> Any:
+        """Use the mock as a decorator of a function, a coroutine function or a
+        class: active while the function runs, or while each test method of the
+        class runs (``test*`` methods; for a ``unittest.TestCase``, from
+        ``setUp`` to the end of its cleanups)."""
+        if isinstance(target, type):
+            return self._decorate_class(target)
+        if inspect.iscoroutinefunction(target):
+
+            @functools.wraps(target)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return await target(*args, **kwargs)
+
+            return run_async
+
+        @functools.wraps(target)
+        def run(*args: Any, **kwargs: Any) -> Any:
             with self:
-                return function(*args, **kwargs)
+                return target(*args, **kwargs)
 
-        return wrapper
+        return run
+
+    def _decorate_class(self, cls: type[_C]) -> type[_C]:
+        if issubclass(cls, unittest.TestCase):
+            set_up = cls.setUp
+
+            @functools.wraps(set_up)
+            def start_then_set_up(case: unittest.TestCase) -> None:
+                self.start()
+                case.addCleanup(self.stop)
+                set_up(case)
+
+            cls.setUp = start_then_set_up  # type: ignore[assignment,method-assign]
+            return cls
+        for name, member in list(vars(cls).items()):
+            if name.startswith("test") and inspect.isfunction(member):
+                setattr(cls, name, self(member))
+        return cls
 
     # Answering --------------------------------------------------------------------
 

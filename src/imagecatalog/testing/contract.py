@@ -944,20 +944,44 @@ class RepositoryContract:
         assert list(repository.images_shared_with(_BOB, _GUANGZHOU)) == []
         assert list(repository.public_images(_GUANGZHOU)) == []
 
-    def test_nested_units_of_work_join_the_outer_one(self) -> None:
+    def test_a_nested_unit_of_work_is_a_savepoint(self) -> None:
+        """A nested block that raises undoes its own writes only; the outer block
+        goes on and keeps the rest."""
         repository = self.make_repository()
-        _, web, _ = _sample_images()
+        public, web, db = _sample_images()
+        with repository.transaction():
+            repository.add_image(web)
+            with contextlib.suppress(LookupError), repository.transaction():
+                repository.add_image(db)
+                repository.replace_image(attrs.evolve(web, name="renamed"))
+                assert repository.get_image(db.id) == db  # reads see own writes
+                raise LookupError
+            assert repository.get_image(db.id) is None
+            assert repository.get_image(web.id) == web
+            with repository.transaction():
+                repository.add_image(public)
+        assert {image.id for image in repository.images()} == {web.id, public.id}
+        assert repository.find_custom_image(_ALICE, _GUANGZHOU, "renamed") is None
+        assert repository.find_custom_image(_ALICE, _GUANGZHOU, "web-golden") == web
+
+    def test_the_outer_unit_of_work_undoes_its_committed_savepoints(self) -> None:
+        repository = self.make_repository()
+        _, web, db = _sample_images()
 
         def outer() -> None:
             with repository.transaction():
                 with repository.transaction():
                     repository.add_image(web)
+                    with repository.transaction():
+                        repository.add_image(db)
                 assert repository.get_image(web.id) == web  # reads see own writes
                 raise LookupError
 
         with contextlib.suppress(LookupError):
             outer()
         assert repository.get_image(web.id) is None
+        assert repository.get_image(db.id) is None
+        assert list(repository.images()) == []
 
     # The whole catalog on top of the store ---------------------------------------------
 
