@@ -27,7 +27,7 @@ REPEAT = 300
 
 def build(size: int) -> ImageService:
     """A catalog of *size* custom images plus the built-in public images."""
-    service = ImageService.with_public_catalog(limits=Limits.provider_2024(), id_seed=size)
+    service = ImageService(limits=Limits.provider_2024(), id_seed=size, public_catalog=True)
     accounts = [str(200000000000 + n) for n in range(max(size // 50, 4))]
     for account in (PROBE, FRIEND, *accounts):
         service.register_account(account)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from benchmarks._common import machine, table
-from imagecatalog import ImageRepository, ImageService, InMemoryImageRepository, Limits
+from imagecatalog import CatalogStore, ImageService, InMemoryImageRepository, Limits
 from imagecatalog.sql import SqlImageRepository
 
 OWNER, FRIEND = "100000000001", "100000000002"
@@ -27,7 +27,7 @@ CALLS = 200
 STEPS = ["import image", "share", "unshare", "list a page", "quota", "delete"]
 
 
-def ops_per_second(repository: ImageRepository) -> dict[str, float]:
+def ops_per_second(repository: CatalogStore) -> dict[str, float]:
     service = ImageService(repository, limits=Limits().with_quota(OWNER, CALLS + 50))
     service.register_account(OWNER)
     service.register_account(FRIEND)

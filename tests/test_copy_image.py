@@ -145,7 +145,7 @@ def test_copy_is_all_or_nothing_on_destination_quota(
         ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED,
         lambda: service.copy_image(ALICE, image.id, ["ap-tokyo", "ap-singapore"]),
     )
-    assert error.region == "ap-singapore"
+    assert error.region is Region.of("ap-singapore")
     assert service.image_quota(ALICE, "ap-tokyo").used == 0
 
 
@@ -168,7 +168,7 @@ def test_copy_needs_a_normal_image(slow_service: ImageService, state: ImageState
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="web")
     if state is ImageState.CREATEFAILED:
-        service.fail(image.id)
+        service.provider.fail(image.id)
     refuses(
         service,
         InvalidImageStateError,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from imagecatalog import (
+    Account,
     AccountNotFoundError,
     Architecture,
     DuplicateImageNameError,
@@ -24,6 +25,7 @@ from imagecatalog import (
     OsType,
     Quota,
     QuotaExceededError,
+    Region,
 )
 from tests.support import ALICE, BOB, STRANGER, new_service, public_image, refuses
 
@@ -144,8 +146,8 @@ def test_names_are_unique_per_account_and_region(
     )
     assert (error.name, error.account, error.region, error.existing_image_id) == (
         "web-golden",
-        ALICE,
-        "ap-guangzhou",
+        Account.of(ALICE),
+        Region.of("ap-guangzhou"),
         first.id,
     )
     # Another account, or another region, may use the same name.
@@ -167,8 +169,8 @@ def test_quota_counts_custom_images_per_account_and_region(
         lambda: service.create_image(ALICE, instance.id, name="eleventh"),
     )
     assert (error.account, error.region, error.limit, error.used) == (
-        ALICE,
-        "ap-guangzhou",
+        Account.of(ALICE),
+        Region.of("ap-guangzhou"),
         10,
         10,
     )
@@ -189,7 +191,7 @@ def test_quota_override_raises_one_account_only() -> None:
 
 
 def test_quota_profiles() -> None:
-    assert Limits.seed() == Limits()
+    assert (Limits().custom_images_per_region, Limits().accounts_per_shared_image) == (10, 50)
     assert (
         Limits.provider_2023().custom_images_per_region,
         Limits.provider_2023().accounts_per_shared_image,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from imagecatalog import (
+    Account,
     AccountNotFoundError,
     Architecture,
     ErrorCode,
@@ -109,7 +110,11 @@ def test_trust_list_limits_launching_shared_images(
         ErrorCode.UNTRUSTED_SHARED_IMAGE,
         lambda: service.launch_instance(BOB, carols.id),
     )
-    assert (error.image_id, error.owner, error.account) == (carols.id, CAROL, BOB)
+    assert (error.image_id, error.owner, error.account) == (
+        carols.id,
+        Account.of(CAROL),
+        Account.of(BOB),
+    )
     # Public images and one's own are not "shared": the list does not apply.
     service.set_trusted_sharers(BOB, [])
     public = public_image(service, "ap-guangzhou")
@@ -182,7 +187,7 @@ def test_register_account(service: ImageService) -> None:
 
 
 def test_publish_public_image(service: ImageService) -> None:
-    image = service.publish_public_image(
+    image = service.provider.publish_public_image(
         "ap-tokyo",
         name="TencentOS Server 4",
         os_type="Linux",
@@ -195,7 +200,7 @@ def test_publish_public_image(service: ImageService) -> None:
     assert image.owner is None and image.is_public
     assert (image.support, image.software) == (Support.PROVIDER, ("Python 3.11", "Java 17"))
     assert image.kind_for(STRANGER) is not None  # everyone sees public images
-    debian = service.publish_public_image(
+    debian = service.provider.publish_public_image(
         "ap-tokyo",
         name="Debian 12",
         os_type=OsType.LINUX,
@@ -211,7 +216,7 @@ def test_publish_public_image(service: ImageService) -> None:
             "name": "x", "os_type": "Linux", "platform": "Debian", "os_name": "x",
             "architecture": "x86_64", "size_gb": 20,
         }  # fmt: skip
-        return service.publish_public_image("ap-tokyo", **{**arguments, **overrides})
+        return service.provider.publish_public_image("ap-tokyo", **{**arguments, **overrides})
 
     refuses(
         service,
@@ -258,20 +263,20 @@ def test_work_in_progress_completes_or_fails(
                 image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/d.qcow2",
             )
         source = service.create_image(ALICE, instance.id, name=f"src-{instance.id}")
-        service.complete(source.id)
+        service.provider.complete(source.id)
         return service.copy_image(ALICE, source.id, ["ap-tokyo"])[0]
 
     done = start()
     assert done.state is pending
-    assert service.complete(done.id).state is ImageState.NORMAL
+    assert service.provider.complete(done.id).state is ImageState.NORMAL
     refuses(
         service,
         InvalidImageStateError,
         ErrorCode.INVALID_IMAGE_STATE,
-        lambda: service.complete(done.id),
+        lambda: service.provider.complete(done.id),
     )
     lost = start()
-    result = service.fail(lost.id)
+    result = service.provider.fail(lost.id)
     if failed is None:
         assert result is None
         refuses(
@@ -287,7 +292,7 @@ def test_work_in_progress_completes_or_fails(
         service,
         ImageNotFoundError,
         ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-        lambda: service.complete("img-00000000"),
+        lambda: service.provider.complete("img-00000000"),
     )
 
 
@@ -298,7 +303,7 @@ def test_a_clock_without_timezone_is_refused_and_changes_nothing() -> None:
 
     builder = CatalogBuilder().custom_image(ALICE, "ap-guangzhou", "web")
     service = builder.build()
-    naive = ImageService(service.repository, clock=lambda: datetime(2026, 1, 1))
+    naive = ImageService(service.store, clock=lambda: datetime(2026, 1, 1))
     refuses(
         naive,
         InvalidParameterError,

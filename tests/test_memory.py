@@ -10,16 +10,19 @@ import pytest
 
 from imagecatalog import (
     Account,
+    AccountProfile,
     Architecture,
+    CatalogStore,
     Image,
     ImageOrigin,
-    ImageRepository,
+    ImageQuery,
     ImageState,
     InMemoryImageRepository,
     OsType,
     Region,
     SharePermission,
 )
+from imagecatalog.query import ImageGroup
 
 GUANGZHOU = Region.of("ap-guangzhou")
 ALICE = Account(id="100000000001")
@@ -44,58 +47,64 @@ def image(image_id: str = "img-aaaaaaaa", name: str = "web") -> Image:
     )
 
 
+def shared_ids(store: InMemoryImageRepository, account: Account) -> list[str]:
+    group = ImageGroup.shared_with(account, GUANGZHOU)
+    return [i.name for i in store.select_images(group, ImageQuery(), 0, 100)[1]]
+
+
 def test_conforms_to_the_protocol() -> None:
-    repository: ImageRepository = InMemoryImageRepository()
-    assert repository.get_image("img-aaaaaaaa") is None
+    store: CatalogStore = InMemoryImageRepository()
+    assert isinstance(store, CatalogStore)
+    assert store.get_image("img-aaaaaaaa") is None
 
 
 def test_a_raising_transaction_undoes_every_write() -> None:
-    repository = InMemoryImageRepository()
-    repository.add_account(ALICE)
+    store = InMemoryImageRepository()
+    alice = AccountProfile(account=ALICE)
+    store.add_account(alice)
     kept = image("img-kkkkkkkk", "kept")
-    repository.add_image(kept)
+    store.add_image(kept)
 
     def failing_unit_of_work() -> None:
-        with repository.transaction():
+        with store.transaction():
             write_everything()
             raise RuntimeError("boom")
 
     def write_everything() -> None:
-        repository.add_account(BOB)
-        repository.set_trusted_sharers(ALICE.id, frozenset({BOB.id}))
-        repository.add_image(image())
+        store.add_account(AccountProfile(account=BOB))
+        store.replace_account(AccountProfile(account=ALICE, trusted_sharers={BOB}))
+        store.add_image(image())
         shared = attrs.evolve(
             kept, name="renamed", shared_with=[SharePermission(account=BOB, shared_at=NOW)]
         )
-        repository.replace_image(shared)
-        repository.remove_image("img-aaaaaaaa")
+        store.replace_image(shared)
+        store.remove_image("img-aaaaaaaa")
 
     with pytest.raises(RuntimeError):
         failing_unit_of_work()
-    assert list(repository.accounts()) == [ALICE]
-    assert repository.trusted_sharers(ALICE.id) is None
-    assert list(repository.images()) == [kept]
-    assert repository.find_custom_image(ALICE, GUANGZHOU, "kept") == kept
-    assert repository.find_custom_image(ALICE, GUANGZHOU, "renamed") is None
-    assert list(repository.images_shared_with(BOB, GUANGZHOU)) == []
-    assert repository.count_custom_images(ALICE, GUANGZHOU) == 1
+    assert list(store.all_accounts()) == [alice]
+    assert list(store.all_images()) == [kept]
+    assert store.find_custom_image(ALICE, GUANGZHOU, "kept") == kept
+    assert store.find_custom_image(ALICE, GUANGZHOU, "renamed") is None
+    assert shared_ids(store, BOB) == []
+    assert store.select_images(ImageGroup.owned(ALICE, GUANGZHOU), ImageQuery(), 0, 0)[0] == 1
 
 
 def test_indexes_follow_replacements() -> None:
-    repository = InMemoryImageRepository()
-    with repository.transaction():
-        repository.add_image(image())
-        with repository.transaction():  # nested blocks join the outer one
-            repository.replace_image(
+    store = InMemoryImageRepository()
+    with store.transaction():
+        store.add_image(image())
+        with store.transaction():
+            store.replace_image(
                 attrs.evolve(
                     image(), name="v2", shared_with=[SharePermission(account=BOB, shared_at=NOW)]
                 )
             )
-    assert [i.name for i in repository.images_shared_with(BOB, GUANGZHOU)] == ["v2"]
-    assert repository.find_custom_image(ALICE, GUANGZHOU, "web") is None
-    repository.remove_image("img-aaaaaaaa")
-    assert list(repository.custom_images(ALICE, GUANGZHOU)) == []
-    assert list(repository.images_shared_with(BOB, GUANGZHOU)) == []
+    assert shared_ids(store, BOB) == ["v2"]
+    assert store.find_custom_image(ALICE, GUANGZHOU, "web") is None
+    store.remove_image("img-aaaaaaaa")
+    assert store.select_images(ImageGroup.owned(ALICE, GUANGZHOU), ImageQuery(), 0, 10) == (0, [])
+    assert shared_ids(store, BOB) == []
 
 
 def test_transactions_exclude_each_other() -> None:

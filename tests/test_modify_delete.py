@@ -214,7 +214,7 @@ def test_delete_waits_for_work_in_progress(slow_service: ImageService, operation
             image_url="https://b-1.cos.ap-guangzhou.myqcloud.com/u.raw",
         )
     else:
-        source = service.complete(service.create_image(ALICE, instance.id, name="web").id)
+        source = service.provider.complete(service.create_image(ALICE, instance.id, name="web").id)
         (image,) = service.copy_image(ALICE, source.id, ["ap-tokyo"])
     refuses(
         service,
@@ -222,7 +222,7 @@ def test_delete_waits_for_work_in_progress(slow_service: ImageService, operation
         ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE,
         lambda: service.delete_images(ALICE, [image.id]),
     )
-    service.complete(image.id)
+    service.provider.complete(image.id)
     service.delete_images(ALICE, [image.id])
 
 
@@ -230,7 +230,7 @@ def test_failed_images_can_be_deleted(slow_service: ImageService) -> None:
     service = slow_service
     instance = service.launch_instance(ALICE, public_image(service, "ap-guangzhou").id)
     image = service.create_image(ALICE, instance.id, name="web")
-    service.fail(image.id)
+    service.provider.fail(image.id)
     assert service.image_quota(ALICE, "ap-guangzhou").used == 1
     service.delete_images(ALICE, [image.id])
     assert service.image_quota(ALICE, "ap-guangzhou").used == 0

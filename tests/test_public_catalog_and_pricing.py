@@ -18,7 +18,6 @@ from imagecatalog import (
 )
 from imagecatalog.pricing import (
     ChargeItem,
-    copy_charges,
     is_free,
     launch_charges,
     storage_charges,
@@ -76,22 +75,22 @@ def test_image_ids_are_stable_and_unique() -> None:
         public_image_id(Region.of("ap-guangzhou"), "TencentOS Server 4 64bit", Architecture.X86_64)
         == "img-my7x4tbv"
     )
-    ids = {image.id for image in ImageService.with_public_catalog().repository.images()}
+    ids = {image.id for image in ImageService(public_catalog=True).contents().images}
     assert ids == {image.id for image in images}
 
 
 def test_add_public_images_is_all_or_nothing() -> None:
     service = ImageService()
     first, second = builtin_public_images()[:2]
-    service.add_public_images([first])
+    service.provider.add_public_images([first])
     with pytest.raises(InvalidParameterError, match="already taken"):
-        service.add_public_images([second, first])
-    assert service.repository.get_image(second.id) is None
+        service.provider.add_public_images([second, first])
+    assert service.store.get_image(second.id) is None
     custom = CatalogBuilder().custom_image(ALICE, "ap-guangzhou", "web").image("web")
     with pytest.raises(InvalidParameterError, match="not a public image"):
-        service.add_public_images([custom])
+        service.provider.add_public_images([custom])
     with pytest.raises(InvalidParameterError):
-        service.add_public_images([])
+        service.provider.add_public_images([])
 
 
 # Pricing -------------------------------------------------------------------------------
@@ -137,9 +136,14 @@ def test_custom_images_cost_snapshot_storage_and_copies_are_free() -> None:
     assert [(c.item, c.quantity, c.unit) for c in storage_charges(box)] == [
         (ChargeItem.SNAPSHOT_STORAGE, 50, "GiB")
     ]
-    assert copy_charges(box, ["ap-tokyo", "eu-frankfurt"]) == ()
-    with pytest.raises(InvalidParameterError):
-        copy_charges(box, ["ap-moon"])
+    (copy,) = (
+        builder.copied(ALICE, "sql-box", "ap-singapore", "ap-tokyo")
+        .build()
+        .copy_image(ALICE, box, ["eu-frankfurt"])
+    )  # copying is free: the copy is then stored like any custom image
+    assert [(c.item, c.region.id) for c in storage_charges(copy)] == [
+        (ChargeItem.SNAPSHOT_STORAGE, "eu-frankfurt")
+    ]
     # The provider's Windows licence follows the image; a BYOL one carries none.
     assert [c.item for c in launch_charges(box)] == [ChargeItem.WINDOWS_LICENCE]
     assert launch_charges(builder.image("own-licence")) == ()
@@ -147,7 +151,7 @@ def test_custom_images_cost_snapshot_storage_and_copies_are_free() -> None:
 
 
 def test_launching_exposes_the_charges_and_snapshots_keep_them() -> None:
-    service = ImageService.with_public_catalog()
+    service = ImageService(public_catalog=True)
     service.register_account(ALICE)
     windows = service.describe_images(ALICE, "eu-frankfurt", platform="Windows").items[0]
     ubuntu = service.describe_images(ALICE, "eu-frankfurt", platform="Ubuntu").items[0]

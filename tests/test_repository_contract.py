@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import settings
 
-from imagecatalog import ImageRepository, InMemoryImageRepository
+from imagecatalog import CatalogStore, InMemoryImageRepository
 from imagecatalog.testing.contract import RepositoryContract
 
 
@@ -13,5 +13,5 @@ class TestInMemoryRepository(RepositoryContract):
 
     stateful_settings = settings(settings(), max_examples=10, stateful_step_count=30)
 
-    def make_repository(self) -> ImageRepository:
+    def make_repository(self) -> CatalogStore:
         return InMemoryImageRepository()

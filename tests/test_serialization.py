@@ -99,7 +99,7 @@ def test_sync_percent_is_set_only_while_copying() -> None:
     service = builder.build()
     (copy,) = service.copy_image(ALICE, builder.image("web").id, ["ap-tokyo"])
     assert to_api(copy, ALICE)["SyncPercent"] == 0
-    assert to_api(service.complete(copy.id), ALICE)["SyncPercent"] is None
+    assert to_api(service.provider.complete(copy.id), ALICE)["SyncPercent"] is None
 
 
 def test_round_trip_keeps_what_the_api_carries(catalog: CatalogBuilder) -> None:
@@ -208,7 +208,9 @@ def test_envelopes(catalog: CatalogBuilder) -> None:
         {"CreatedTime": "2026-11-27T09:00:04Z", "AccountId": BOB}
     ]
     assert len(shares["RequestId"]) == 36  # a UUID when none is given
-    error = QuotaExceededError(account=ALICE, region="ap-guangzhou", limit=10, used=10)
+    error = QuotaExceededError(
+        account=Account.of(ALICE), region=Region.of("ap-guangzhou"), limit=10, used=10
+    )
     assert error_response(error, request_id="req-2") == {
         "Response": {
             "Error": {"Code": "ImageQuotaLimitExceeded", "Message": error.message},

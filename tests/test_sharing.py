@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from imagecatalog import (
+    Account,
     AccountNotFoundError,
     ErrorCode,
     Image,
@@ -118,7 +119,7 @@ def test_share_rules(service: ImageService, make_image: Callable[..., Image]) ->
         ErrorCode.ACCOUNT_ALREADY_EXISTS,
         lambda: service.share_image(ALICE, image.id, [CAROL, BOB]),
     )
-    assert already.accounts == (BOB,)
+    assert already.accounts == (Account.of(BOB),)
     refuses(
         service,
         AccountNotFoundError,
@@ -199,7 +200,7 @@ def test_only_normal_images_are_shared(slow_service: ImageService) -> None:
         ErrorCode.INVALID_IMAGE_STATE,
         lambda: service.share_image(ALICE, image.id, [BOB]),
     )
-    service.complete(image.id)
+    service.provider.complete(image.id)
     assert service.share_image(ALICE, image.id, [BOB]).shared_with[0].account.id == BOB
 
 
@@ -212,7 +213,7 @@ def test_cancel_rules(service: ImageService, make_image: Callable[..., Image]) -
         ErrorCode.ACCOUNT_NOT_SHARED,
         lambda: service.unshare_image(ALICE, image.id, [BOB, CAROL]),
     )
-    assert missing.accounts == (CAROL,)
+    assert missing.accounts == (Account.of(CAROL),)
     refuses(
         service,
         SharingError,

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from imagecatalog import ImageRepository, ImageService, InvalidParameterError, Limits
+from imagecatalog import CatalogStore, ImageService, InvalidParameterError, Limits
 from imagecatalog.snapshot import dump, restore
 from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, catalog_state
@@ -56,7 +56,7 @@ class SqlContract(RepositoryContract):
 
 
 class TestSqliteMemory(SqlContract):
-    def make_repository(self) -> ImageRepository:
+    def make_repository(self) -> CatalogStore:
         return self.open("sqlite://")
 
 
@@ -65,7 +65,7 @@ class TestSqliteFile(SqlContract):
     def _folder(self, tmp_path: Path) -> None:
         self.folder = tmp_path
 
-    def make_repository(self) -> ImageRepository:
+    def make_repository(self) -> CatalogStore:
         return self.open(f"sqlite:///{self.folder / uuid.uuid4().hex}.db")
 
 
@@ -75,7 +75,7 @@ class TestPostgres(SqlContract):
     def _schemas(self, postgres: PostgresSchemas) -> None:
         self.postgres = postgres
 
-    def make_repository(self) -> ImageRepository:
+    def make_repository(self) -> CatalogStore:
         return self.open(self.postgres.url_for_new_schema())
 
 
@@ -102,7 +102,7 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(tmp_path: Path) -> N
 def test_the_catalog_survives_the_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     with SqlImageRepository(url) as store, SqlImageRepository(url) as other_process_store:
-        builder = CatalogBuilder(repository=store)
+        builder = CatalogBuilder(store=store)
         builder.custom_image("100000000001", "ap-guangzhou", "web", shared_with=["100000000002"])
         first = builder.build()
         again = ImageService(other_process_store)
@@ -119,7 +119,7 @@ def test_snapshots_move_a_catalog_between_stores(tmp_path: Path) -> None:
         .build()
     )
     with SqlImageRepository(f"sqlite:///{tmp_path}/a.db") as store:
-        in_sql = restore(dump(memory), repository=store)
+        in_sql = restore(dump(memory), store=store)
         assert catalog_state(in_sql) == catalog_state(memory)
         back = restore(dump(in_sql))
         assert catalog_state(back) == catalog_state(memory)
@@ -127,10 +127,10 @@ def test_snapshots_move_a_catalog_between_stores(tmp_path: Path) -> None:
 
 @needs_postgres
 def test_snapshots_move_a_catalog_to_postgres(postgres: PostgresSchemas) -> None:
-    memory = ImageService.with_public_catalog()
+    memory = ImageService(public_catalog=True)
     memory.register_account("100000000001")
     with SqlImageRepository(postgres.url_for_new_schema()) as store:
-        in_pg = restore(dump(memory), repository=store)
+        in_pg = restore(dump(memory), store=store)
         assert catalog_state(in_pg) == catalog_state(memory)
 
 
@@ -163,7 +163,7 @@ def test_an_in_memory_sqlite_store_is_safe_under_threads() -> None:
     (0.1.0 leaked ``OperationalError: cannot start a transaction within a
     transaction`` here)."""
     with SqlImageRepository("sqlite://") as store:
-        builder = CatalogBuilder(repository=store, limits=Limits(custom_images_per_region=30))
+        builder = CatalogBuilder(store=store, limits=Limits(custom_images_per_region=30))
         builder.custom_image("100000000001", "ap-guangzhou", "seed-image")
         service = builder.build()
         public = service.describe_images("100000000001", "ap-guangzhou", kinds=["PUBLIC_IMAGE"])

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from imagecatalog import Account, ImageCatalogError, ImageService, Region
+from imagecatalog import ImageCatalogError, ImageService
+from imagecatalog.invariants import catalog_violations
 from imagecatalog.sql import SqlImageRepository
 from tests.support import PostgresSchemas
 
@@ -113,15 +114,13 @@ def hammer(url: str) -> None:
         created = [image_id for outcome in outcomes for image_id in outcome["created"]]
         deleted = [image_id for outcome in outcomes for image_id in outcome["deleted"]]
         assert len(created) == len(set(created)) and len(deleted) == len(set(deleted))
-        images = list(store.images())
-        custom = [image for image in images if image.owner and image.owner.id != ALICE]
+        contents = service.contents()
+        assert catalog_violations(contents) == []  # quotas, names and shares hold
+        custom = [image for image in contents.images if image.owner and image.owner.id != ALICE]
         assert {image.id for image in custom} == set(created) - set(deleted)
         per_slot = Counter((image.owner.id, image.region.id) for image in custom if image.owner)
         for (owner, region), used in per_slot.items():
-            place, who = Region.of(region), Account(id=owner)
-            assert used == store.count_custom_images(who, place) <= 10
-            names = [image.name for image in store.custom_images(who, place)]
-            assert len(names) == len(set(names)) == used
+            assert used == service.image_quota(owner, region).used <= 10
 
 
 def test_eight_processes_on_one_sqlite_file(tmp_path: Path) -> None:

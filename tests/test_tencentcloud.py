@@ -381,7 +381,7 @@ def test_promote_copies_shares_and_cleans_up(cvm: MockCvm) -> None:
 
 
 def test_promote_reports_a_full_quota() -> None:
-    service = ImageService.with_public_catalog()
+    service = ImageService(public_catalog=True)
     with mock_cvm(service) as cvm:
         newest = golden(cvm)
         tokyo = service.describe_images(ALICE, "ap-tokyo", name="Ubuntu Server 22.04").items[0]
@@ -393,7 +393,7 @@ def test_promote_reports_a_full_quota() -> None:
 
 
 def test_promote_reports_the_share_limit() -> None:
-    service = ImageService.with_public_catalog(limits=Limits(accounts_per_shared_image=2))
+    service = ImageService(limits=Limits(accounts_per_shared_image=2), public_catalog=True)
     for account in (BOB, CAROL, "100000000004"):
         service.register_account(account)
     with mock_cvm(service) as cvm:

@@ -148,18 +148,18 @@ def test_expect_refusal_checks_class_code_and_state() -> None:
 
 def test_plugin_fixtures(
     image_service: ImageService,
-    public_catalog: ImageService,
+    image_public_catalog: ImageService,
     image_account_factory: AccountFactory,
     image_catalog_builder: CatalogBuilder,
 ) -> None:
-    assert list(image_service.repository.images()) == []
-    assert list(image_service.repository.accounts()) == []
-    alice = image_account_factory(public_catalog)
-    assert public_catalog.describe_images(alice, "sa-saopaulo", limit=100).total_count == len(
+    assert list(image_service.contents().images) == []
+    assert image_service.contents().accounts == ()
+    alice = image_account_factory(image_public_catalog)
+    assert image_public_catalog.describe_images(alice, "sa-saopaulo", limit=100).total_count == len(
         [image for image in builtin_public_images() if image.region.id == "sa-saopaulo"]
     )
     built = image_catalog_builder.custom_image(alice, "ap-guangzhou", "web").build()
-    assert built is not public_catalog
+    assert built is not image_public_catalog
     assert built.image_quota(alice, "ap-guangzhou").used == 1
 
 
@@ -207,14 +207,14 @@ def test_malformed_account_ids_are_refused(account_id: str) -> None:
 def test_catalog_knobs(data: st.DataObject, service: ImageService) -> None:
     """catalogs() honours its knobs: the accounts and the regions in play."""
     assert ic.account_ids_of(service) == ["100000000001", "100000000002"]
-    assert {image.region.id for image in service.repository.images()} == {"ap-guangzhou"}
+    assert {image.region.id for image in service.contents().images} == {"ap-guangzhou"}
     data.draw(ic.operations(service))  # an operation can be drawn from any catalog
 
 
 @given(ic.catalogs(accounts=3, regions=["ap-tokyo"], images=6, shares=4, max_operations=0))
 def test_catalog_image_and_share_knobs(service: ImageService) -> None:
     """catalogs(images=, shares=) makes that many images (within the quota) and shares."""
-    custom = [image for image in service.repository.images() if image.owner is not None]
+    custom = [image for image in service.contents().images if image.owner is not None]
     assert len(custom) == 6  # 3 accounts x quota 3 leaves room for 6
     assert sum(1 for image in custom if image.shared_with) == 4
     assert all(image.state is ImageState.NORMAL for image in custom)

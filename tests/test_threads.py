@@ -17,6 +17,7 @@ from imagecatalog import (
     Region,
     ShareLimitExceededError,
 )
+from imagecatalog.invariants import catalog_violations
 from tests.support import ALICE, new_service, public_image
 
 THREADS = 8
@@ -98,7 +99,7 @@ def test_racing_delete_and_share_never_leaves_a_deleted_image_shared() -> None:
                 functools.partial(service.share_image, ALICE, image.id, ["100000000002"]),
             ]
         )
-        remaining = service.repository.get_image(image.id)
+        remaining = service.store.get_image(image.id)
         if remaining is None:  # the delete won; the share then found nothing
             assert len(successes) == 1
         else:  # the share won; the delete then found it shared
@@ -145,7 +146,7 @@ def test_many_threads_of_random_operations_keep_every_invariant() -> None:
         barrier.wait()
         for _ in range(400):
             caller = rng.choice(accounts)
-            known = [image.id for image in service.repository.images() if image.owner]
+            known = [image.id for image in service.contents().images if image.owner]
             image_id = rng.choice(known) if known else "img-00000000"
             choice = rng.randrange(6)
             try:
@@ -186,8 +187,9 @@ def test_many_threads_of_random_operations_keep_every_invariant() -> None:
         sys.setswitchinterval(interval)
     assert not any(thread.is_alive() for thread in threads)
 
-    repository = service.repository
-    custom = [image for image in repository.images() if image.owner is not None]
+    contents = service.contents()
+    assert catalog_violations(contents) == []
+    custom = [image for image in contents.images if image.owner is not None]
     # No image lost or duplicated: what was made minus what was deleted is what is there.
     assert len(created) == len(set(created))
     assert set(deleted) <= set(created)
@@ -202,9 +204,11 @@ def test_many_threads_of_random_operations_keep_every_invariant() -> None:
             names = [image.name for image in owned]
             assert len(names) == len(set(names))
             place, who = Region.of(region), Account(id=account)
-            assert {i.id for i in repository.custom_images(who, place)} == {i.id for i in owned}
+            mine = service.describe_images(who, place, kinds=["PRIVATE_IMAGE"], limit=100)
+            assert {i.id for i in mine} == {i.id for i in owned}
             shared = {i.id for i in custom if i.region == place and account in i.shared_account_ids}
-            assert {i.id for i in repository.images_shared_with(who, place)} == shared
+            theirs = service.describe_images(who, place, kinds=["SHARED_IMAGE"], limit=100)
+            assert {i.id for i in theirs} == shared
     for image in custom:
         receivers = [share.account.id for share in image.shared_with]
         assert len(receivers) == len(set(receivers)) <= limits.accounts_per_shared_image

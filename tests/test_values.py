@@ -12,6 +12,7 @@ import pytest
 import imagecatalog
 from imagecatalog import (
     Account,
+    AccountAlreadyExistsError,
     AccountNotFoundError,
     Architecture,
     DuplicateImageNameError,
@@ -33,8 +34,13 @@ from imagecatalog import (
     ShareLimitExceededError,
     SharePermission,
     SharingError,
+    SnapshotError,
+    StoreError,
+    UnsupportedOperationError,
     UntrustedImageError,
 )
+from imagecatalog.exceptions import SchemaVersionError
+from imagecatalog.lifecycle import Operation
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -169,34 +175,46 @@ def test_limits_are_values() -> None:
 
 # Errors -----------------------------------------------------------------------------
 
+ALICE_ACCOUNT, BOB_ACCOUNT = Account(id="100000000001"), Account(id="100000000002")
+GUANGZHOU = Region.of("ap-guangzhou")
+
 ERRORS: list[ImageCatalogError] = [
     InvalidParameterError(
         "bad", parameter="limit", value=0, code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT
     ),
-    ImageNotFoundError("img-9qabwvbn", account="100000000001"),
-    AccountNotFoundError("100000000099"),
-    InstanceNotFoundError("ins-00000000", account="100000000001"),
+    AccountAlreadyExistsError(ALICE_ACCOUNT),
+    SnapshotError("its version 'x' is not a positive integer", value="x"),
+    ImageNotFoundError("img-9qabwvbn", account=ALICE_ACCOUNT, region=GUANGZHOU),
+    AccountNotFoundError(Account(id="100000000099")),
+    InstanceNotFoundError("ins-00000000", account=ALICE_ACCOUNT),
     PermissionDeniedError(
-        "no",
         image_id="img-9qabwvbn",
-        account="100000000002",
+        account=BOB_ACCOUNT,
+        operation=Operation.MODIFY,
+        kind=ImageKind.SHARED,
         code=ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED,
     ),
     InvalidImageStateError(
-        image_id="img-9qabwvbn", state="CREATING", operation="share", allowed=["NORMAL"]
+        image_id="img-9qabwvbn",
+        state=ImageState.CREATING,
+        operation=Operation.SHARE,
+        allowed=[ImageState.NORMAL],
     ),
-    QuotaExceededError(account="100000000001", region="ap-guangzhou", limit=10, used=10),
+    QuotaExceededError(account=ALICE_ACCOUNT, region=GUANGZHOU, limit=10, used=10),
     ShareLimitExceededError(image_id="img-9qabwvbn", limit=50, current=49, requested=2),
     SharingError(
         "no",
         image_id="img-9qabwvbn",
-        accounts=["100000000002"],
+        accounts=[BOB_ACCOUNT],
         code=ErrorCode.ACCOUNT_ALREADY_EXISTS,
     ),
     DuplicateImageNameError(
-        name="web", account="100000000001", region="ap-guangzhou", existing_image_id="img-9qabwvbn"
+        name="web", account=ALICE_ACCOUNT, region=GUANGZHOU, existing_image_id="img-9qabwvbn"
     ),
-    UntrustedImageError(image_id="img-9qabwvbn", owner="100000000001", account="100000000002"),
+    UntrustedImageError(image_id="img-9qabwvbn", owner=ALICE_ACCOUNT, account=BOB_ACCOUNT),
+    UnsupportedOperationError("the action DescribeRegions", way_out="use the real API"),
+    StoreError("the database went away"),
+    SchemaVersionError("schema 3 is newer than 2", found=3, expected=2),
 ]
 
 
@@ -217,26 +235,32 @@ def test_errors_subclass_the_fitting_builtin() -> None:
     assert issubclass(InvalidParameterError, ValueError)
     for lookup in (ImageNotFoundError, AccountNotFoundError, InstanceNotFoundError):
         assert issubclass(lookup, LookupError)
+    assert issubclass(PermissionDeniedError, PermissionError)
+    for compatible in (AccountAlreadyExistsError, SnapshotError, SchemaVersionError):
+        assert issubclass(compatible, InvalidParameterError)  # what 0.1.0 raised
+    assert issubclass(SchemaVersionError, StoreError)
     assert all(isinstance(error, ImageCatalogError) for error in ERRORS)
-    assert "ImageQuotaLimitExceeded" in repr(ERRORS[6])
+    assert "ImageQuotaLimitExceeded" in repr(ERRORS[8])
 
 
-def test_every_code_in_the_enum_is_used_by_some_error_path() -> None:
-    """The rules reference must not list codes nothing raises."""
-    source = "".join(
-        path.read_text(encoding="utf-8")
-        for path in __import__("pathlib").Path(imagecatalog.__file__).parent.glob("*.py")
-        if path.name != "exceptions.py"
-    )
-    exceptions = __import__("pathlib").Path(imagecatalog.__file__).parent / "exceptions.py"
-    defaults = exceptions.read_text(encoding="utf-8")
-    unused = [
-        code.name
-        for code in ErrorCode
-        if f"ErrorCode.{code.name}" not in source
-        and f"default_code = ErrorCode.{code.name}" not in defaults
-    ]
-    assert unused == []
+def test_error_data_are_values_and_messages_are_built_from_them() -> None:
+    """Attributes are the catalog's values; the message names them, the rule and the
+    way out; enum-valued data still compare equal to the provider's strings."""
+    state_error = ERRORS[7]
+    assert isinstance(state_error, InvalidImageStateError)
+    assert state_error.state is ImageState.CREATING and state_error.state == "CREATING"
+    assert state_error.operation is Operation.SHARE and state_error.allowed == ("NORMAL",)
+    assert "cannot share image img-9qabwvbn: it is CREATING" in state_error.message
+    quota = ERRORS[8]
+    assert isinstance(quota, QuotaExceededError)
+    assert quota.account == ALICE_ACCOUNT and quota.region is GUANGZHOU
+    assert "already has 10 of 10 custom images in ap-guangzhou" in quota.message
+    denied = ERRORS[6]
+    assert isinstance(denied, PermissionDeniedError)
+    assert denied.kind is ImageKind.SHARED and denied.operation is Operation.MODIFY
+    assert "launch-only" in denied.message and denied.account == BOB_ACCOUNT
+    missing = ERRORS[3]
+    assert "to account 100000000001 in ap-guangzhou" in missing.message
 
 
 def test_public_api_is_curated() -> None:

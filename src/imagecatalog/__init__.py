@@ -6,8 +6,13 @@ Public, custom and shared images the way Tencent Cloud CVM runs them, behind
 
 from __future__ import annotations
 
-from imagecatalog.accounts import Account
+from typing import Any
+
+from imagecatalog._deprecation import deprecated
+from imagecatalog.accounts import Account, AccountProfile
+from imagecatalog.contents import CatalogContents
 from imagecatalog.exceptions import (
+    AccountAlreadyExistsError,
     AccountNotFoundError,
     DuplicateImageNameError,
     ErrorCode,
@@ -18,8 +23,12 @@ from imagecatalog.exceptions import (
     InvalidParameterError,
     PermissionDeniedError,
     QuotaExceededError,
+    SchemaVersionError,
     ShareLimitExceededError,
     SharingError,
+    SnapshotError,
+    StoreError,
+    UnsupportedOperationError,
     UntrustedImageError,
 )
 from imagecatalog.images import (
@@ -34,17 +43,23 @@ from imagecatalog.images import (
     SharePermission,
     Support,
 )
-from imagecatalog.instances import Instance
+from imagecatalog.instances import Instance, InstancePage
 from imagecatalog.limits import Limits, Quota
 from imagecatalog.memory import InMemoryImageRepository
+from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import ImageRepository
-from imagecatalog.service import ImageService
+from imagecatalog.repository import CatalogReader, CatalogStore
+from imagecatalog.service import ImageService, ProviderOperations, UnitOfWork
 
 __all__ = [
     "Account",
+    "AccountAlreadyExistsError",
     "AccountNotFoundError",
+    "AccountProfile",
     "Architecture",
+    "CatalogContents",
+    "CatalogReader",
+    "CatalogStore",
     "DuplicateImageNameError",
     "ErrorCode",
     "Image",
@@ -53,24 +68,40 @@ __all__ = [
     "ImageNotFoundError",
     "ImageOrigin",
     "ImagePage",
-    "ImageRepository",
+    "ImageQuery",
     "ImageService",
     "ImageState",
     "InMemoryImageRepository",
     "Instance",
     "InstanceNotFoundError",
+    "InstancePage",
     "InvalidImageStateError",
     "InvalidParameterError",
     "LicenceType",
     "Limits",
     "OsType",
     "PermissionDeniedError",
+    "ProviderOperations",
     "Quota",
     "QuotaExceededError",
     "Region",
+    "SchemaVersionError",
     "ShareLimitExceededError",
     "SharePermission",
     "SharingError",
+    "SnapshotError",
+    "StoreError",
     "Support",
+    "UnitOfWork",
+    "UnsupportedOperationError",
     "UntrustedImageError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ImageRepository":
+        deprecated("imagecatalog.ImageRepository", "write stores to imagecatalog.CatalogStore")
+        from imagecatalog.repository import _LegacyImageRepository
+
+        return _LegacyImageRepository
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,16 +1,17 @@
-"""Accounts: who owns, shares and launches images."""
+"""Accounts: who owns, shares and launches images, and what the catalog keeps about them."""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 import attrs
 
 from imagecatalog._validation import require_identifier
 from imagecatalog.exceptions import ErrorCode
 
-__all__ = ["Account"]
+__all__ = ["Account", "AccountProfile"]
 
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 
@@ -52,3 +53,25 @@ def _account(account_id: str) -> Account:
     """Accounts are values: the same ID gives one shared instance (saves memory
     and validation at scale; the cache is bounded)."""
     return Account(id=account_id)
+
+
+def _trusted(values: Iterable[Account] | None) -> frozenset[Account] | None:
+    return None if values is None else frozenset(values)
+
+
+@attrs.frozen(kw_only=True)
+class AccountProfile:
+    """What the catalog keeps about one account: the account and its trust list.
+
+    ``trusted_sharers`` is None when the account keeps no trust list (it
+    trusts every sharer), else the accounts whose shared images it launches
+    (empty: nobody's).
+    """
+
+    account: Account
+    trusted_sharers: frozenset[Account] | None = attrs.field(default=None, converter=_trusted)
+
+    @property
+    def id(self) -> str:
+        """The account's ID."""
+        return self.account.id

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from imagecatalog.clocks import stepping_clock
 from imagecatalog.exceptions import ImageCatalogError
-from imagecatalog.images import Architecture, Image, ImageKind, OsType
+from imagecatalog.images import Architecture, ImageKind, ImagePage, OsType
 from imagecatalog.pricing import launch_charges
 from imagecatalog.service import ImageService
-from imagecatalog.testing import stepping_clock
 
 __all__ = ["demo_service", "run_demo"]
 
@@ -28,9 +28,10 @@ def demo_service(seed: int = 2026) -> ImageService:
 
     IDs and times are the same on every run with the same *seed*.
     """
-    service = ImageService.with_public_catalog(
+    service = ImageService(
         clock=stepping_clock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), timedelta(minutes=1)),
         id_seed=seed,
+        public_catalog=True,
     )
     service.register_account(ALICE)
     service.register_account(BOB)
@@ -52,16 +53,15 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
         else:  # pragma: no cover - the demo's refusals are the rules
             raise AssertionError("the catalog accepted what the rules forbid")
 
-    def show(image: Image, viewer: str) -> None:
-        kind = image.kind_for(viewer)
-        label = kind.value if kind is not None else "?"
-        say(f"  {image.id}  {label:<13}  {image.architecture.value:<6}  {image.name}")
+    def show(page: ImagePage) -> None:
+        for image, kind in zip(page, page.kinds, strict=True):
+            say(f"  {image.id}  {kind.value:<13}  {image.architecture.value:<6}  {image.name}")
 
     service = demo_service(seed)
     say("imagecatalog demo: Tencent Cloud CVM image rules, in memory")
     say(f"Alice is account {ALICE}, Bob is account {BOB}.")
-    say("Limits: the seed's figures, 10 custom images per account per region,")
-    say("50 accounts per shared image.")
+    say("Limits: the provider's image-types page, 10 custom images per account per")
+    say("region, 50 accounts per shared image.")
 
     say()
     say("1. Public images in ap-guangzhou for a 64-bit x86 Linux machine (built-in catalog)")
@@ -72,8 +72,7 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
         os_type=OsType.LINUX,
         architecture=Architecture.X86_64,
     )
-    for image in page.items:
-        show(image, ALICE)
+    show(page)
     everything = service.describe_images(ALICE, "ap-guangzhou", kinds=[ImageKind.PUBLIC])
     say(
         f"  ({page.total_count} of the region's {everything.total_count} public images match;"
@@ -111,8 +110,7 @@ def run_demo(seed: int = 2026, out: TextIO | None = None) -> None:
     for region in ("ap-guangzhou", "ap-singapore"):
         shared = service.describe_images(BOB, region, kinds=[ImageKind.SHARED])
         say(f"  {region}: {shared.total_count} shared image(s)")
-        for image in shared.items:
-            show(image, BOB)
+        show(shared)
     bob_view = service.get_image(BOB, golden.id)
     say(
         f"  Bob's view of the image lists {len(bob_view.shared_with)} share, his own:"

@@ -1,20 +1,47 @@
 """The errors of imagecatalog: one root, one class per kind of broken rule.
 
 Every error carries the provider's error code as ``.code`` (an :class:`ErrorCode`,
-which is also a plain ``str``) and the data of the violation as attributes;
+which is also a plain ``str``) and the data of the violation as attributes, as
+values (an :class:`~imagecatalog.Account`, a :class:`~imagecatalog.Region`, an
+:class:`~imagecatalog.ImageState`, an :class:`~imagecatalog.lifecycle.Operation`);
 its message is built from that data and names the rule, the numbers and the way
 out.  Errors survive :mod:`pickle` with their class, code, message and data.
 
-This module imports nothing from the rest of the package, so any layer may use it.
+The family, and the builtin each branch also is::
+
+    ImageCatalogError
+    ├── InvalidParameterError (ValueError)        an argument is malformed or out of range
+    │   ├── AccountAlreadyExistsError             registering an account twice
+    │   ├── SnapshotError                         a snapshot cannot be loaded
+    │   └── SchemaVersionError (StoreError too)   a database of another schema version
+    ├── ImageNotFoundError (LookupError)          not visible to the caller (never "forbidden")
+    ├── AccountNotFoundError (LookupError)
+    ├── InstanceNotFoundError (LookupError)
+    ├── PermissionDeniedError (PermissionError)   visible, but the operation is the owner's
+    ├── InvalidImageStateError                    the image's state does not allow it
+    ├── QuotaExceededError, ShareLimitExceededError
+    ├── SharingError, DuplicateImageNameError, UntrustedImageError
+    ├── UnsupportedOperationError                 what imagecatalog does not model
+    └── StoreError                                the store failed (not a rule)
+
+This module imports nothing from the rest of the package at run time (the values
+it carries are only named in annotations), so any layer may use it.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from imagecatalog.accounts import Account
+    from imagecatalog.images import ImageKind, ImageState
+    from imagecatalog.lifecycle import Operation
+    from imagecatalog.regions import Region
 
 __all__ = [
+    "AccountAlreadyExistsError",
     "AccountNotFoundError",
     "DuplicateImageNameError",
     "ErrorCode",
@@ -25,8 +52,12 @@ __all__ = [
     "InvalidParameterError",
     "PermissionDeniedError",
     "QuotaExceededError",
+    "SchemaVersionError",
     "ShareLimitExceededError",
     "SharingError",
+    "SnapshotError",
+    "StoreError",
+    "UnsupportedOperationError",
     "UntrustedImageError",
 ]
 
@@ -51,15 +82,24 @@ class ErrorCode(enum.StrEnum):
     INVALID_PARAMETER_VALUE = "InvalidParameterValue"
     INVALID_PARAMETER_VALUE_TOO_LARGE = "InvalidParameterValue.TooLarge"
     INVALID_PARAMETER_VALUE_LIMIT = "InvalidParameterValue.InvalidParameterValueLimit"
+    INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED = "InvalidParameterValue.LimitExceeded"
     INVALID_PARAMETER_VALUE_INVALID_REGION = "InvalidParameterValue.InvalidRegion"
     INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE = "InvalidParameterValue.InvalidLicenseType"
     INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS = (
         "InvalidParameter.InvalidParameterCoexistImageIdsFilters"
     )
+    INVALID_PARAMETER_SPECIFY_ONE_PARAMETER = "InvalidParameter.SpecifyOneParameter"
     INVALID_PARAMETER_URL_ERROR = "InvalidParameter.InvalidParameterUrlError"
     ISO_MUST_IMPORT_BY_FORCE = "InvalidParameterValue.ISOMustImportByForce"
     INVALID_IMAGE_OS_TYPE_UNSUPPORTED = "InvalidImageOsType.Unsupported"
     INVALID_IMAGE_OS_VERSION_UNSUPPORTED = "InvalidImageOsVersion.Unsupported"
+    INVALID_BOOT_MODE = "InvalidParameterValue.InvalidBootMode"
+    # The API's request checks (common codes of API 3.0 and DescribeImages' filters).
+    MISSING_PARAMETER = "MissingParameter"
+    UNKNOWN_PARAMETER = "UnknownParameter"
+    INVALID_FILTER = "InvalidFilter"
+    INVALID_FILTER_VALUE_LIMIT_EXCEEDED = "InvalidFilterValue.LimitExceeded"
+    UNSUPPORTED_OPERATION = "UnsupportedOperation"
     # Not found.
     INVALID_IMAGE_ID_NOT_FOUND = "InvalidImageId.NotFound"
     INVALID_ACCOUNT_ID_NOT_FOUND = "InvalidAccountId.NotFound"
@@ -85,8 +125,13 @@ class ErrorCode(enum.StrEnum):
     # Names.
     INVALID_IMAGE_NAME_DUPLICATE = "InvalidImageName.Duplicate"
     #: imagecatalog: launching from a shared image whose owner is not on the
-    #: caller's trust list (the seed's "do not accept images from unknown sources").
+    #: caller's trust list (the provider's warning: "do not accept images from
+    #: unknown sources").
     UNTRUSTED_SHARED_IMAGE = "UnauthorizedOperation.UntrustedSharedImage"
+    #: imagecatalog: a DryRun request that would have succeeded.
+    DRY_RUN_OPERATION = "DryRunOperation"
+    # Failures that are not the caller's: the provider's common code.
+    INTERNAL_ERROR = "InternalError"
 
 
 def _restore(cls: type[ImageCatalogError], args: tuple[Any, ...]) -> ImageCatalogError:
@@ -136,8 +181,39 @@ class InvalidParameterError(ImageCatalogError, ValueError):
         self.value = value
 
 
+class AccountAlreadyExistsError(InvalidParameterError):
+    """Registering an account that is already registered (``.account``)."""
+
+    default_code = ErrorCode.INVALID_ACCOUNT_ID_DUPLICATE
+
+    def __init__(self, account: Account) -> None:
+        super().__init__(
+            f"account {account.id} is already registered; use it as it is, or pass "
+            "exist_ok=True to register_account",
+            parameter="account_id",
+            value=account.id,
+        )
+        self.account = account
+
+
+class SnapshotError(InvalidParameterError):
+    """A snapshot cannot be loaded: not a snapshot, a newer version, a bad field,
+    or a catalog that breaks a rule.  Nothing was loaded.
+
+    Also an :class:`InvalidParameterError`, which is what 0.1.0 raised.
+    """
+
+    def __init__(self, problem: str, *, value: object = None) -> None:
+        super().__init__(
+            f"the snapshot cannot be loaded: {problem}; nothing was loaded",
+            parameter="snapshot",
+            value=value,
+        )
+        self.problem = problem
+
+
 class ImageNotFoundError(ImageCatalogError, LookupError):
-    """No image with that ID is visible to the caller.
+    """No image with that ID is visible to the caller (in the region asked, if one was).
 
     An image that exists but belongs to someone else (and is not shared with
     the caller) is reported exactly like one that does not exist.
@@ -145,15 +221,19 @@ class ImageNotFoundError(ImageCatalogError, LookupError):
 
     default_code = ErrorCode.INVALID_IMAGE_ID_NOT_FOUND
 
-    def __init__(self, image_id: str, *, account: str | None = None) -> None:
-        seen = f"to account {account} " if account is not None else ""
+    def __init__(
+        self, image_id: str, *, account: Account | None = None, region: Region | None = None
+    ) -> None:
+        seen = f"to account {account.id} " if account is not None else ""
+        where = f"in {region.id} " if region is not None else ""
         super().__init__(
-            f"image {image_id} was not found {seen}(an image is visible only as a public "
-            "image, as its owner's custom image, or in its own region to the accounts it "
-            "is shared with); check the ID, or ask its owner to share it"
+            f"image {image_id} was not found {seen}{where}(an image is visible only as a "
+            "public image, as its owner's custom image, or in its own region to the accounts "
+            "it is shared with); check the ID and the region, or ask its owner to share it"
         )
         self.image_id = image_id
         self.account = account
+        self.region = region
 
 
 class AccountNotFoundError(ImageCatalogError, LookupError):
@@ -161,47 +241,71 @@ class AccountNotFoundError(ImageCatalogError, LookupError):
 
     default_code = ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND
 
-    def __init__(self, account: str) -> None:
+    def __init__(self, account: Account) -> None:
         super().__init__(
-            f"account {account} does not exist; register it first "
+            f"account {account.id} does not exist; register it first "
             "(ImageService.register_account) or check the root account ID"
         )
         self.account = account
 
 
 class InstanceNotFoundError(ImageCatalogError, LookupError):
-    """No instance with that ID belongs to the caller."""
+    """No instance with that ID belongs to the caller (in the region asked, if one was)."""
 
     default_code = ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND
 
-    def __init__(self, instance_id: str, *, account: str) -> None:
+    def __init__(self, instance_id: str, *, account: Account, region: Region | None = None) -> None:
+        where = f" in {region.id}" if region is not None else ""
         super().__init__(
-            f"instance {instance_id} was not found for account {account}; "
+            f"instance {instance_id} was not found for account {account.id}{where}; "
             "an image can only be created from an instance the caller owns"
         )
         self.instance_id = instance_id
         self.account = account
+        self.region = region
 
 
-class PermissionDeniedError(ImageCatalogError):
+class PermissionDeniedError(ImageCatalogError, PermissionError):
     """The caller can see the image, but the operation is reserved to its owner.
 
     Raised for public images (nobody may change them) and for images shared
-    with the caller (launch only).  ``.code`` tells which rule applied.
+    with the caller (launch only).  ``.kind`` says which the image is to the
+    caller, ``.operation`` what was tried; ``.code`` tells which rule applied.
     """
 
     default_code = ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT
 
     def __init__(
-        self, message: str, *, image_id: str, account: str, code: str | None = None
+        self,
+        *,
+        image_id: str,
+        account: Account,
+        operation: Operation,
+        kind: ImageKind,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        if kind.name == "PUBLIC":
+            why = "it is a public image, which belongs to the provider"
+            way_out = operation.public_way_out
+        else:
+            why = (
+                f"it is shared with account {account.id} by another account, and shared "
+                "images are launch-only"
+            )
+            way_out = operation.shared_way_out
+        super().__init__(f"cannot {operation.value} image {image_id}: {why}; {way_out}", code=code)
         self.image_id = image_id
         self.account = account
+        self.operation = operation
+        self.kind = kind
 
 
 class InvalidImageStateError(ImageCatalogError):
-    """The image is not in a state that allows the operation."""
+    """The image is not in a state that allows the operation.
+
+    ``.state`` is the image's :class:`~imagecatalog.ImageState`, ``.allowed``
+    the states the operation needs (sorted), ``.operation`` what was tried.
+    """
 
     default_code = ErrorCode.INVALID_IMAGE_STATE
 
@@ -209,21 +313,22 @@ class InvalidImageStateError(ImageCatalogError):
         self,
         *,
         image_id: str,
-        state: str,
-        operation: str,
-        allowed: Iterable[str],
+        state: ImageState,
+        operation: Operation,
+        allowed: Iterable[ImageState],
         code: str | None = None,
     ) -> None:
-        allowed = tuple(allowed)
+        needs = tuple(sorted(allowed, key=lambda member: member.value))
         super().__init__(
-            f"cannot {operation} image {image_id}: it is {state}, and {operation} needs "
-            f"{' or '.join(allowed)}; wait for it to finish or pick another image",
+            f"cannot {operation.value} image {image_id}: it is {state.value}, and "
+            f"{operation.value} needs {' or '.join(member.value for member in needs)}; "
+            "wait for it to finish or pick another image",
             code=code,
         )
         self.image_id = image_id
         self.state = state
         self.operation = operation
-        self.allowed = allowed
+        self.allowed = needs
 
 
 class QuotaExceededError(ImageCatalogError):
@@ -231,11 +336,13 @@ class QuotaExceededError(ImageCatalogError):
 
     default_code = ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED
 
-    def __init__(self, *, account: str, region: str, limit: int, used: int) -> None:
-        super().__init__(
-            f"account {account} already has {used} of {limit} custom images in {region}; "
-            "delete one or ask for a higher limit"
+    def __init__(self, *, account: Account, region: Region, limit: int, used: int) -> None:
+        state = (
+            f"already has {used} of {limit} custom images in {region.id}"
+            if used <= limit
+            else f"has {used} custom images in {region.id}, over its quota of {limit}"
         )
+        super().__init__(f"account {account.id} {state}; delete one or ask for a higher limit")
         self.account = account
         self.region = region
         self.limit = limit
@@ -248,11 +355,17 @@ class ShareLimitExceededError(ImageCatalogError):
     default_code = ErrorCode.OVER_QUOTA
 
     def __init__(self, *, image_id: str, limit: int, current: int, requested: int) -> None:
-        super().__init__(
-            f"image {image_id} is shared with {current} of at most {limit} accounts; "
-            f"sharing with {requested} more would exceed the limit; cancel some shares "
-            "or share a copy of the image"
-        )
+        if requested:
+            state = (
+                f"image {image_id} is shared with {current} of at most {limit} accounts; "
+                f"sharing with {requested} more would exceed the share limit"
+            )
+        else:
+            state = (
+                f"image {image_id} is shared with {current} accounts, over the share "
+                f"limit of {limit}"
+            )
+        super().__init__(f"{state}; cancel some shares or share a copy of the image")
         self.image_id = image_id
         self.limit = limit
         self.current = current
@@ -274,7 +387,7 @@ class SharingError(ImageCatalogError):
         message: str,
         *,
         image_id: str,
-        accounts: Iterable[str] = (),
+        accounts: Iterable[Account] = (),
         code: str | None = None,
     ) -> None:
         super().__init__(message, code=code)
@@ -287,9 +400,11 @@ class DuplicateImageNameError(ImageCatalogError):
 
     default_code = ErrorCode.INVALID_IMAGE_NAME_DUPLICATE
 
-    def __init__(self, *, name: str, account: str, region: str, existing_image_id: str) -> None:
+    def __init__(
+        self, *, name: str, account: Account, region: Region, existing_image_id: str
+    ) -> None:
         super().__init__(
-            f"account {account} already has a custom image named {name!r} in {region} "
+            f"account {account.id} already has a custom image named {name!r} in {region.id} "
             f"({existing_image_id}); names are unique per account and region: "
             "choose another name or rename the existing image"
         )
@@ -304,13 +419,50 @@ class UntrustedImageError(ImageCatalogError):
 
     default_code = ErrorCode.UNTRUSTED_SHARED_IMAGE
 
-    def __init__(self, *, image_id: str, owner: str, account: str) -> None:
+    def __init__(self, *, image_id: str, owner: Account, account: Account) -> None:
         super().__init__(
-            f"account {account} trusts only the shared images of the accounts on its "
-            f"trust list, and image {image_id} is shared by {owner}, who is not on it; "
+            f"account {account.id} trusts only the shared images of the accounts on its "
+            f"trust list, and image {image_id} is shared by {owner.id}, who is not on it; "
             "shared images are not audited by the provider: add the owner to the trust "
             "list (set_trusted_sharers) if you know them"
         )
         self.image_id = image_id
         self.owner = owner
         self.account = account
+
+
+class UnsupportedOperationError(ImageCatalogError):
+    """Something the provider offers that imagecatalog does not model: an action,
+    a parameter or a way of calling one.  ``.feature`` names it."""
+
+    default_code = ErrorCode.UNSUPPORTED_OPERATION
+
+    def __init__(self, feature: str, *, way_out: str, code: str | None = None) -> None:
+        super().__init__(f"{feature} is not modelled by imagecatalog; {way_out}", code=code)
+        self.feature = feature
+
+
+class StoreError(ImageCatalogError):
+    """The store behind the catalog failed, or cannot hold this catalog: not a
+    broken rule, and not the caller's doing.  Code ``InternalError``, as the
+    provider answers for its own failures."""
+
+    default_code = ErrorCode.INTERNAL_ERROR
+
+
+class SchemaVersionError(StoreError, InvalidParameterError):
+    """A database holds another schema version than this release uses, and was not
+    (or cannot be) migrated.  ``.found`` and ``.expected`` are the two versions
+    (``.found`` is None for a database with no imagecatalog schema).
+
+    Also an :class:`InvalidParameterError`, which is what 0.1.0 raised.
+    """
+
+    default_code = ErrorCode.INTERNAL_ERROR
+
+    def __init__(self, message: str, *, found: int | None, expected: int) -> None:
+        InvalidParameterError.__init__(
+            self, message, parameter="url_or_engine", value=found, code=self.default_code
+        )
+        self.found = found
+        self.expected = expected

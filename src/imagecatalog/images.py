@@ -11,13 +11,13 @@ import enum
 import functools
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from imagecatalog._validation import require_identifier, require_int, require_str
+from imagecatalog._validation import parse_enum, require_identifier, require_int, require_str
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.regions import Region
@@ -48,7 +48,7 @@ MAX_DESCRIPTION_LENGTH = 256
 _IMAGE_ID = re.compile(r"img-[a-z0-9]{8}")
 
 
-class Architecture(enum.Enum):
+class Architecture(enum.StrEnum):
     """CPU architecture of an image; values are the provider's spellings."""
 
     X86_64 = "x86_64"
@@ -62,28 +62,19 @@ class Architecture(enum.Enum):
 
     @classmethod
     def parse(cls, value: Architecture | str) -> Architecture:
-        """Accept a member, its value, or ImportImage's ``arm_64`` spelling."""
-        if isinstance(value, Architecture):
-            return value
-        text = require_str(value, "architecture")
-        try:
-            return cls("arm" if text == "arm_64" else text)
-        except ValueError:
-            raise InvalidParameterError(
-                f"architecture {text!r} is not one of x86_64, i386, arm (or arm_64)",
-                parameter="architecture",
-                value=value,
-            ) from None
+        """Accept a member, its value or name in any case, or ImportImage's
+        ``arm_64`` spelling."""
+        return parse_enum(cls, value, "architecture", aliases={"arm_64": cls.ARM64})
 
 
-class OsType(enum.Enum):
+class OsType(enum.StrEnum):
     """Operating-system family."""
 
     LINUX = "Linux"
     WINDOWS = "Windows"
 
 
-class ImageKind(enum.Enum):
+class ImageKind(enum.StrEnum):
     """What an image is *to one viewer*; values are the provider's ``ImageType``."""
 
     PUBLIC = "PUBLIC_IMAGE"
@@ -91,7 +82,7 @@ class ImageKind(enum.Enum):
     SHARED = "SHARED_IMAGE"
 
 
-class ImageState(enum.Enum):
+class ImageState(enum.StrEnum):
     """Lifecycle state of an image."""
 
     CREATING = "CREATING"
@@ -110,7 +101,7 @@ class ImageState(enum.Enum):
 _IN_PROGRESS = frozenset({ImageState.CREATING, ImageState.SYNCING, ImageState.IMPORTING})
 
 
-class ImageOrigin(enum.Enum):
+class ImageOrigin(enum.StrEnum):
     """Where an image came from (the provider's ``ImageSource``)."""
 
     OFFICIAL = "OFFICIAL"
@@ -118,14 +109,14 @@ class ImageOrigin(enum.Enum):
     EXTERNAL_IMPORT = "EXTERNAL_IMPORT"
 
 
-class LicenceType(enum.Enum):
+class LicenceType(enum.StrEnum):
     """Who licenses the operating system (the provider's ``LicenseType``)."""
 
     TENCENT_CLOUD = "TencentCloud"
     BYOL = "BYOL"
 
 
-class Support(enum.Enum):
+class Support(enum.StrEnum):
     """Who supports a public image's operating system."""
 
     #: The provider's own Linux (TencentOS): supported by the provider.
@@ -236,7 +227,7 @@ def _shares(values: Iterable[SharePermission]) -> tuple[SharePermission, ...]:
     return tuple(values)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Image:
     """A virtual-machine image in one region.
 
@@ -279,6 +270,13 @@ class Image:
                 parameter="shared_with",
                 value=self.shared_with,
             )
+
+    def __repr__(self) -> str:
+        owner = "public" if self.owner is None else f"owner={self.owner.id}"
+        return (
+            f"<Image {self.id} {self.name!r} {self.region.id} {owner} {self.state.value}"
+            f"{f' shared with {len(self.shared_with)}' if self.shared_with else ''}>"
+        )
 
     @property
     def is_public(self) -> bool:
@@ -360,14 +358,55 @@ def replace_checked_fields(image: Image, **changes: Any) -> Image:
     return copy
 
 
+def _kinds(values: Iterable[ImageKind]) -> tuple[ImageKind, ...]:
+    return tuple(values)
+
+
+def _check_kinds(page: ImagePage, _: attrs.Attribute[tuple[ImageKind, ...]], kinds: object) -> None:
+    if len(page.kinds) != len(page.items):
+        raise InvalidParameterError(
+            f"an ImagePage needs one kind per image: {len(page.items)} images, "
+            f"{len(page.kinds)} kinds",
+            parameter="kinds",
+            value=kinds,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ImagePage:
-    """One page of a listing: the images on it and how many matched in all."""
+    """One page of a listing: the images on it, what each is to the viewer, and
+    how many matched in all.
+
+    A page is a sequence of its images: iterate it, index it, take its ``len``.
+    ``kinds`` says, image by image, what each is to the viewer (public, the
+    viewer's own custom image, or shared with the viewer).
+    """
 
     items: tuple[Image, ...] = attrs.field(converter=_images)
     total_count: int
     offset: int = 0
     limit: int = 20
+    kinds: tuple[ImageKind, ...] = attrs.field(converter=_kinds, validator=_check_kinds)
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __iter__(self) -> Iterator[Image]:
+        return iter(self.items)
+
+    def __getitem__(self, index: int) -> Image:
+        return self.items[index]
+
+    def kind_of(self, image: Image | str) -> ImageKind:
+        """What *image* (on this page) is to the viewer."""
+        image_id = image if isinstance(image, str) else image.id
+        for item, kind in zip(self.items, self.kinds, strict=True):
+            if item.id == image_id:
+                return kind
+        raise LookupError(f"image {image_id} is not on this page")
+
+    @property
+    def has_more(self) -> bool:
+        """True if images after this page match too."""
+        return self.offset + len(self.items) < self.total_count

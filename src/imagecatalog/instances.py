@@ -8,19 +8,19 @@ an image created from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import attrs
 
 from imagecatalog._validation import require_identifier
 from imagecatalog.accounts import Account
+from imagecatalog.charges import Charge
 from imagecatalog.exceptions import ErrorCode
 from imagecatalog.images import Architecture, LicenceType, OsType
-from imagecatalog.pricing import Charge
 from imagecatalog.regions import Region
 
-__all__ = ["Instance", "check_instance_id"]
+__all__ = ["Instance", "InstancePage", "check_instance_id"]
 
 _INSTANCE_ID = re.compile(r"ins-[a-z0-9]{8}")
 
@@ -57,3 +57,29 @@ class Instance:
     launched_at: datetime
     #: What running this instance adds to the bill (see :mod:`imagecatalog.pricing`).
     charges: tuple[Charge, ...] = attrs.field(default=(), converter=_charges)
+
+
+def _instances(values: Iterable[Instance]) -> tuple[Instance, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(kw_only=True)
+class InstancePage:
+    """One page of an account's instances, and how many it has in all.
+
+    A page is a sequence of its instances: iterate it, index it, take its ``len``.
+    """
+
+    items: tuple[Instance, ...] = attrs.field(converter=_instances)
+    total_count: int
+    offset: int = 0
+    limit: int = 20
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Instance]:
+        return iter(self.items)
+
+    def __getitem__(self, index: int) -> Instance:
+        return self.items[index]

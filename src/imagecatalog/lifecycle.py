@@ -1,7 +1,8 @@
 """Who may do what to an image, and in which state.
 
 Pure rules over values: each function raises the typed error of the rule it
-guards, or returns.  The service calls them; it never re-implements them.
+guards, or returns.  The service's handlers call them, and the catalog's
+invariants (:mod:`imagecatalog.invariants`) reuse them; nothing re-implements them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from imagecatalog.exceptions import (
     UntrustedImageError,
 )
 from imagecatalog.images import Image, ImageKind, ImageState
+from imagecatalog.regions import Region
 
 __all__ = [
     "Operation",
@@ -32,11 +34,12 @@ __all__ = [
 ]
 
 
-class Operation(enum.Enum):
+class Operation(enum.StrEnum):
     """The operations whose rules differ by image kind and state.
 
     Each member knows the error code for a public image, the code for an image
     shared with the caller, how to get out of each, and which states allow it.
+    Its value is the verb, as error messages say it.
     """
 
     COPY = "copy"
@@ -46,6 +49,10 @@ class Operation(enum.Enum):
     MODIFY = "modify"
     DELETE = "delete"
     LAUNCH = "launch an instance from"
+    #: The provider finishing its work on an image (:meth:`ProviderOperations.complete`).
+    COMPLETE = "complete"
+    #: The provider failing its work on an image (:meth:`ProviderOperations.fail`).
+    FAIL = "fail"
 
     @property
     def public_code(self) -> ErrorCode:
@@ -85,7 +92,8 @@ class Operation(enum.Enum):
     def allowed_states(self) -> frozenset[ImageState]:
         """The image states in which this operation is allowed: copying, sharing
         and launching need a NORMAL image; modifying and deleting wait until the
-        provider's work on it is over; the rest work in any state."""
+        provider's work on it is over; completing and failing need work in
+        progress; the rest work in any state."""
         return _ALLOWED_STATES[self]
 
     @property
@@ -97,24 +105,31 @@ class Operation(enum.Enum):
 
 
 _SETTLED = frozenset(state for state in ImageState if not state.in_progress)
+_IN_PROGRESS = frozenset(state for state in ImageState if state.in_progress)
 _ALLOWED_STATES = {
     operation: (
         frozenset({ImageState.NORMAL})
         if operation in (Operation.COPY, Operation.SHARE, Operation.LAUNCH)
         else _SETTLED
         if operation in (Operation.MODIFY, Operation.DELETE)
+        else _IN_PROGRESS
+        if operation in (Operation.COMPLETE, Operation.FAIL)
         else frozenset(ImageState)
     )
     for operation in Operation
 }
 
 
-def require_visible(image: Image | None, image_id: str, viewer: Account) -> tuple[Image, ImageKind]:
+def require_visible(
+    image: Image | None, image_id: str, viewer: Account, region: Region | None = None
+) -> tuple[Image, ImageKind]:
     """The visibility rule at the door of every call: an image the viewer cannot
-    see does not exist for them (never "forbidden")."""
+    see does not exist for them (never "forbidden").  With *region*, an image of
+    another region does not exist either (the provider answers every call in
+    the request's region)."""
     kind = None if image is None else image.kind_for(viewer)
-    if image is None or kind is None:
-        raise ImageNotFoundError(image_id, account=viewer.id)
+    if image is None or kind is None or (region is not None and image.region != region):
+        raise ImageNotFoundError(image_id, account=viewer, region=region)
     return image, kind
 
 
@@ -122,21 +137,12 @@ def require_owner(image: Image, kind: ImageKind, caller: Account, operation: Ope
     """Only the owner of a custom image may copy, share, modify or delete it."""
     if kind is ImageKind.CUSTOM:
         return
-    if kind is ImageKind.PUBLIC:
-        raise PermissionDeniedError(
-            f"cannot {operation.value} image {image.id}: it is a public image, which "
-            f"belongs to the provider; {operation.public_way_out}",
-            image_id=image.id,
-            account=caller.id,
-            code=operation.public_code,
-        )
     raise PermissionDeniedError(
-        f"cannot {operation.value} image {image.id}: it is shared with account "
-        f"{caller.id} by another account, and shared images are launch-only; "
-        f"{operation.shared_way_out}",
         image_id=image.id,
-        account=caller.id,
-        code=operation.shared_code,
+        account=caller,
+        operation=operation,
+        kind=kind,
+        code=operation.public_code if kind is ImageKind.PUBLIC else operation.shared_code,
     )
 
 
@@ -146,9 +152,9 @@ def check_state(image: Image, operation: Operation) -> None:
     if image.state not in allowed:
         raise InvalidImageStateError(
             image_id=image.id,
-            state=image.state.value,
-            operation=operation.value,
-            allowed=sorted(state.value for state in allowed),
+            state=image.state,
+            operation=operation,
+            allowed=allowed,
             code=operation.state_code,
         )
 
@@ -167,21 +173,21 @@ def check_deletable(image: Image) -> None:
 
 
 def check_launchable(
-    image: Image, kind: ImageKind, caller: Account, trusted: frozenset[str] | None
+    image: Image, kind: ImageKind, caller: Account, trusted: frozenset[Account] | None
 ) -> None:
     """Launch needs a NORMAL image, and a shared image's owner must be trusted
     when the caller keeps a trust list."""
     check_state(image, Operation.LAUNCH)
     if kind is ImageKind.SHARED and trusted is not None:
         assert image.owner is not None  # shared images are custom images
-        if image.owner.id not in trusted:
-            raise UntrustedImageError(image_id=image.id, owner=image.owner.id, account=caller.id)
+        if image.owner not in trusted:
+            raise UntrustedImageError(image_id=image.id, owner=image.owner, account=caller)
 
 
 def check_name_free(
     name: str,
     owner: Account,
-    region_id: str,
+    region: Region,
     existing: Image | None,
     *,
     ignoring: Iterable[str] = (),
@@ -191,5 +197,5 @@ def check_name_free(
     IDs are in *ignoring* (the image being renamed) do not count."""
     if existing is not None and existing.id not in set(ignoring):
         raise DuplicateImageNameError(
-            name=name, account=owner.id, region=region_id, existing_image_id=existing.id
+            name=name, account=owner, region=region, existing_image_id=existing.id
         )

@@ -1,7 +1,9 @@
 """Limits as dated data, and the quota rule.
 
-The seed page's figures are the default; the provider's later figures are
-named profiles.  Limits are values handed to the service, never globals.
+The figures of the provider's image-types page (10 custom images per account
+and region, 50 accounts per shared image) are the default; the figures the
+provider documented later are named profiles.  Limits are values handed to the
+service, never globals.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from imagecatalog._deprecation import deprecated
 from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import QuotaExceededError
@@ -19,7 +22,8 @@ from imagecatalog.regions import Region
 __all__ = ["Limits", "Quota", "check_image_quota"]
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _non_negative(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """A limit is a count from 0 (an account with a quota of 0 may create no image)."""
     require_int(value, attribute.name, minimum=0)
 
 
@@ -38,9 +42,10 @@ def _overrides(
 class Limits:
     """The numbers the rules use.
 
-    ``Limits()`` holds the seed page's figures: 10 custom images per account
-    per region and 50 accounts per shared image.  ``quota_overrides`` raises
-    (or lowers) one account's custom-image quota, as the provider may do.
+    ``Limits()`` holds the figures of the provider's image-types page: 10
+    custom images per account per region and 50 accounts per shared image.
+    ``quota_overrides`` raises (or lowers) one account's custom-image quota, as
+    the provider may do.
 
     >>> Limits().custom_images_per_region, Limits().accounts_per_shared_image
     (10, 50)
@@ -48,13 +53,14 @@ class Limits:
     25
     """
 
-    custom_images_per_region: int = attrs.field(default=10, validator=_positive)
-    accounts_per_shared_image: int = attrs.field(default=50, validator=_positive)
+    custom_images_per_region: int = attrs.field(default=10, validator=_non_negative)
+    accounts_per_shared_image: int = attrs.field(default=50, validator=_non_negative)
     quota_overrides: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_overrides)
 
     @classmethod
     def seed(cls) -> Limits:
-        """The seed page's figures (the default): 10 images, 50 accounts."""
+        """Deprecated: ``Limits()`` (the default) holds these figures."""
+        deprecated("Limits.seed()", "use Limits(), which holds the same figures")
         return cls()
 
     @classmethod
@@ -97,11 +103,10 @@ class Quota:
 
 
 def check_image_quota(account: Account, region: Region, quota: Quota, adding: int = 1) -> None:
-    """The quota rule: *adding* more custom images must keep ``used <= limit``.
+    """The quota rule: *adding* more custom images must keep ``used <= limit``
+    (``adding=0`` checks that a state already keeps it).
 
     Raises :class:`~imagecatalog.QuotaExceededError` otherwise.
     """
     if quota.used + adding > quota.limit:
-        raise QuotaExceededError(
-            account=account.id, region=region.id, limit=quota.limit, used=quota.used
-        )
+        raise QuotaExceededError(account=account, region=region, limit=quota.limit, used=quota.used)

@@ -1,4 +1,4 @@
-"""The in-memory store: the reference :class:`~imagecatalog.ImageRepository`.
+"""The in-memory store: the reference :class:`~imagecatalog.CatalogStore`.
 
 Dictionaries and indexes behind one re-entrant lock.  A transaction holds the
 lock for its whole length and keeps an undo journal: when the block raises,
@@ -7,58 +7,63 @@ nested transaction is a savepoint: when it raises, only its own writes are
 undone.
 
 Each listing index (public images of a region, an owner's custom images in a
-region, the images shared with an account in a region) is an insertion-ordered
-dict kept in listing order, ``(created_at, id)``.  Images usually arrive in that
-order, so keeping it costs a comparison with the last entry; an index that
-receives an image out of order is marked and sorted once, when next read.
+region, the images shared with an account in a region, an owner's instances)
+is an insertion-ordered dict kept in listing order.  Items usually arrive in
+that order, so keeping it costs a comparison with the last entry; an index that
+receives an item out of order is marked and sorted once, when next read.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from types import TracebackType
+from typing import Any, Generic, TypeVar
 
-from imagecatalog.accounts import Account
-from imagecatalog.images import Image, fields_but_shares, replace_checked_fields
+from imagecatalog._deprecation import deprecated
+from imagecatalog.accounts import Account, AccountProfile
+from imagecatalog.images import Image, ImageKind, fields_but_shares, replace_checked_fields
 from imagecatalog.instances import Instance
+from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.regions import Region
+from imagecatalog.repository import LegacyRepositoryMethods
 
 __all__ = ["InMemoryImageRepository"]
 
 _Undo = Callable[[], object]
-_OwnerKey = tuple[str, str]  # (account ID, region ID)
+_T = TypeVar("_T")
 
 
-class _OrderedIndex:
-    """Groups of image IDs, each kept in listing order ``(created_at, id)``.
+class _OrderedIndex(Generic[_T]):
+    """Groups of IDs, each kept in listing order (*order* of the item).
 
-    An entry may hold a *view* of the image (the image as one account sees it),
-    handed out instead of the stored image, so that listings need not copy.
+    An entry may hold a *view* of the item (the image as one account sees it),
+    handed out instead of the stored item, so that listings need not copy.
     """
 
-    __slots__ = ("_groups", "_images", "_unsorted")
+    __slots__ = ("_groups", "_items", "_order", "_unsorted")
 
-    def __init__(self, images: dict[str, Image]) -> None:
-        self._images = images
-        self._groups: dict[Hashable, dict[str, Image | None]] = {}
+    def __init__(self, items: dict[str, _T], order: Callable[[_T], Any]) -> None:
+        self._items = items
+        self._order = order
+        self._groups: dict[Hashable, dict[str, _T | None]] = {}
         self._unsorted: set[Hashable] = set()
 
-    def add(self, key: Hashable, image: Image, view: Image | None = None) -> None:
+    def add(self, key: Hashable, item_id: str, item: _T, view: _T | None = None) -> None:
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = {image.id: view}
+            self._groups[key] = {item_id: view}
             return
-        if key not in self._unsorted and group and image.id not in group:
-            last = self._images.get(next(reversed(group)))
-            if last is not None and (last.created_at, last.id) > (image.created_at, image.id):
+        if key not in self._unsorted and group and item_id not in group:
+            last = self._items.get(next(reversed(group)))
+            if last is not None and self._order(last) > self._order(item):
                 self._unsorted.add(key)
-        group[image.id] = view
+        group[item_id] = view
 
-    def discard(self, key: Hashable, image_id: str) -> None:
+    def discard(self, key: Hashable, item_id: str) -> None:
         group = self._groups[key]
-        del group[image_id]
+        del group[item_id]
         if not group:
             del self._groups[key]
             self._unsorted.discard(key)
@@ -66,19 +71,20 @@ class _OrderedIndex:
     def count(self, key: Hashable) -> int:
         return len(self._groups.get(key, ()))
 
-    def images(self, key: Hashable, start: int, stop: int | None) -> list[Image]:
+    def items(self, key: Hashable, start: int, stop: int | None) -> list[_T]:
         group = self._groups.get(key)
         if not group:
             return []
-        images = self._images
+        items, order = self._items, self._order
         if key in self._unsorted:
-            ordered = sorted(group.items(), key=lambda item: (images[item[0]].created_at, item[0]))
-            group = self._groups[key] = dict(ordered)
+            group = self._groups[key] = dict(
+                sorted(group.items(), key=lambda entry: order(items[entry[0]]))
+            )
             self._unsorted.discard(key)
         entries = group.items()
         if start or stop is not None:
             entries = itertools.islice(entries, start, stop)  # type: ignore[assignment]
-        return [images[image_id] if view is None else view for image_id, view in entries]
+        return [items[item_id] if view is None else view for item_id, view in entries]
 
 
 class _Transaction:
@@ -127,8 +133,12 @@ class _Transaction:
             store._lock.release()
 
 
-def _differ_beyond_shares(old: Image, new: Image) -> bool:
-    return fields_but_shares(old) != fields_but_shares(new)
+def _image_order(image: Image) -> tuple[Any, str]:
+    return (image.created_at, image.id)
+
+
+def _instance_order(instance: Instance) -> tuple[Any, str]:
+    return (instance.launched_at, instance.id)
 
 
 def _receiver_view(image: Image, account_id: str) -> Image:
@@ -141,23 +151,25 @@ def _receiver_view(image: Image, account_id: str) -> Image:
     )
 
 
-class InMemoryImageRepository:
-    """An :class:`~imagecatalog.ImageRepository` held in this process's memory.
+class InMemoryImageRepository(LegacyRepositoryMethods):
+    """A :class:`~imagecatalog.CatalogStore` held in this process's memory.
 
-    Safe to share between threads; every transaction runs alone.
+    Safe to share between threads; every transaction runs alone.  For the
+    images shared with an account, :meth:`select_images` hands out each image
+    as that account sees it (made once, when shared), so listings copy nothing.
     """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._journal: list[_Undo] | None = None
-        self._accounts: dict[str, Account] = {}
-        self._trust: dict[str, frozenset[str]] = {}
+        self._accounts: dict[str, AccountProfile] = {}
         self._images: dict[str, Image] = {}
         self._instances: dict[str, Instance] = {}
-        self._public = _OrderedIndex(self._images)  # region ID -> images
-        self._custom = _OrderedIndex(self._images)  # (owner ID, region ID) -> images
-        self._shared_in = _OrderedIndex(self._images)  # (account ID, region ID) -> images
+        self._public = _OrderedIndex(self._images, _image_order)  # region ID
+        self._custom = _OrderedIndex(self._images, _image_order)  # (owner ID, region ID)
+        self._shared_in = _OrderedIndex(self._images, _image_order)  # (account ID, region ID)
         self._names: dict[tuple[str, str, str], str] = {}
+        self._launched = _OrderedIndex(self._instances, _instance_order)  # owner ID (, region)
 
     # Unit of work -------------------------------------------------------------
 
@@ -171,32 +183,26 @@ class InMemoryImageRepository:
 
     # Accounts -------------------------------------------------------------------
 
-    def add_account(self, account: Account) -> None:
+    def get_account(self, account_id: str) -> AccountProfile | None:
+        return self._accounts.get(account_id)
+
+    def add_account(self, profile: AccountProfile | Account) -> None:
+        if isinstance(profile, Account):
+            deprecated("store.add_account(Account)", "pass an AccountProfile")
+            profile = AccountProfile(account=profile)
         with self._lock:
-            self._accounts[account.id] = account
-            self._record(lambda: self._accounts.pop(account.id))
+            self._accounts[profile.id] = profile
+            self._record(lambda: self._accounts.pop(profile.id))
 
-    def has_account(self, account_id: str) -> bool:
-        return account_id in self._accounts
+    def replace_account(self, profile: AccountProfile) -> None:
+        with self._lock:
+            before = self._accounts[profile.id]
+            self._accounts[profile.id] = profile
+            self._record(lambda: self._accounts.__setitem__(profile.id, before))
 
-    def accounts(self) -> Iterator[Account]:
+    def all_accounts(self) -> Iterator[AccountProfile]:
         with self._lock:
             return iter(list(self._accounts.values()))
-
-    def trusted_sharers(self, account_id: str) -> frozenset[str] | None:
-        return self._trust.get(account_id)
-
-    def set_trusted_sharers(self, account_id: str, sharers: frozenset[str] | None) -> None:
-        with self._lock:
-            before = self._trust.get(account_id)
-            self._set_trust(account_id, sharers)
-            self._record(lambda: self._set_trust(account_id, before))
-
-    def _set_trust(self, account_id: str, sharers: frozenset[str] | None) -> None:
-        if sharers is None:
-            self._trust.pop(account_id, None)
-        else:
-            self._trust[account_id] = sharers
 
     # Images ---------------------------------------------------------------------
 
@@ -220,51 +226,46 @@ class InMemoryImageRepository:
             self._delete(before)
             self._record(lambda: self._insert(before))
 
-    def images(self) -> Iterator[Image]:
-        with self._lock:
-            return iter(list(self._images.values()))
-
-    def public_images(
-        self, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        with self._lock:
-            return iter(self._public.images(region.id, start, stop))
-
-    def custom_images(
-        self, owner: Account, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        with self._lock:
-            return iter(self._custom.images((owner.id, region.id), start, stop))
-
-    def images_shared_with(
-        self, account: Account, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        with self._lock:
-            return iter(self._shared_in.images((account.id, region.id), start, stop))
-
-    def count_public_images(self, region: Region) -> int:
-        return self._public.count(region.id)
-
-    def count_custom_images(self, owner: Account, region: Region) -> int:
-        return self._custom.count((owner.id, region.id))
-
-    def count_images_shared_with(self, account: Account, region: Region) -> int:
-        return self._shared_in.count((account.id, region.id))
-
     def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:
         image_id = self._names.get((owner.id, region.id, name))
         return None if image_id is None else self._images[image_id]
+
+    def all_images(self) -> Iterator[Image]:
+        with self._lock:
+            return iter(sorted(self._images.values(), key=_image_order))
+
+    def select_images(
+        self, group: ImageGroup, query: ImageQuery, offset: int, limit: int
+    ) -> tuple[int, Sequence[Image]]:
+        index, key = self._index(group)
+        with self._lock:
+            if not query.filters_images:
+                total = index.count(key)
+                if not limit or offset >= total:
+                    return total, []
+                return total, index.items(key, offset, offset + limit)
+            matched = [image for image in index.items(key, 0, None) if query.matches(image)]
+        return len(matched), matched[offset : offset + limit]
+
+    def _index(self, group: ImageGroup) -> tuple[_OrderedIndex[Image], Hashable]:
+        if group.kind is ImageKind.PUBLIC:
+            return self._public, group.region.id
+        assert group.account is not None
+        key = (group.account.id, group.region.id)
+        return (self._custom if group.kind is ImageKind.CUSTOM else self._shared_in), key
 
     def _insert(self, image: Image) -> None:
         self._images[image.id] = image
         region = image.region.id
         if image.owner is None:
-            self._public.add(region, image)
+            self._public.add(region, image.id, image)
             return
-        self._custom.add((image.owner.id, region), image)
+        self._custom.add((image.owner.id, region), image.id, image)
         self._names[(image.owner.id, region, image.name)] = image.id
         for account_id in image.shared_account_ids:
-            self._shared_in.add((account_id, region), image, _receiver_view(image, account_id))
+            self._shared_in.add(
+                (account_id, region), image.id, image, _receiver_view(image, account_id)
+            )
 
     def _delete(self, image: Image) -> None:
         del self._images[image.id]
@@ -296,9 +297,9 @@ class InMemoryImageRepository:
             self._shared_in.discard((account_id, region), new.id)
         # Receivers' views hold every field but the share list: a change of
         # anything else refreshes them all; a change of shares only adds views.
-        refresh = after if _differ_beyond_shares(old, new) else after - before
+        refresh = after if fields_but_shares(old) != fields_but_shares(new) else after - before
         for account_id in refresh:
-            self._shared_in.add((account_id, region), new, _receiver_view(new, account_id))
+            self._shared_in.add((account_id, region), new.id, new, _receiver_view(new, account_id))
 
     # Instances ------------------------------------------------------------------
 
@@ -308,8 +309,26 @@ class InMemoryImageRepository:
     def add_instance(self, instance: Instance) -> None:
         with self._lock:
             self._instances[instance.id] = instance
-            self._record(lambda: self._instances.pop(instance.id))
+            keys = (instance.owner.id, (instance.owner.id, instance.region.id))
+            for key in keys:
+                self._launched.add(key, instance.id, instance)
+            self._record(lambda: self._forget_instance(instance, keys))
 
-    def instances(self) -> Iterator[Instance]:
+    def _forget_instance(self, instance: Instance, keys: tuple[Hashable, ...]) -> None:
+        del self._instances[instance.id]
+        for key in keys:
+            self._launched.discard(key, instance.id)
+
+    def select_instances(
+        self, owner: Account, region: Region | None, offset: int, limit: int
+    ) -> tuple[int, Sequence[Instance]]:
+        key: Hashable = owner.id if region is None else (owner.id, region.id)
         with self._lock:
-            return iter(list(self._instances.values()))
+            total = self._launched.count(key)
+            if not limit or offset >= total:
+                return total, []
+            return total, self._launched.items(key, offset, offset + limit)
+
+    def all_instances(self) -> Iterator[Instance]:
+        with self._lock:
+            return iter(sorted(self._instances.values(), key=_instance_order))

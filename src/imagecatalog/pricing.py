@@ -25,35 +25,14 @@ False
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 
-import attrs
-
+from imagecatalog._deprecation import deprecated
+from imagecatalog.charges import Charge, ChargeItem
 from imagecatalog.images import Image, LicenceType, OsType
 from imagecatalog.regions import Region
 
 __all__ = ["Charge", "ChargeItem", "copy_charges", "is_free", "launch_charges", "storage_charges"]
-
-
-class ChargeItem(enum.Enum):
-    """The things the provider bills for, in the catalog's world."""
-
-    #: The Windows licence of an instance, per instance while it runs.
-    WINDOWS_LICENCE = "windows-licence"
-    #: The snapshots a custom image is stored as, per GiB while it is kept.
-    SNAPSHOT_STORAGE = "snapshot-storage"
-
-
-@attrs.frozen(kw_only=True)
-class Charge:
-    """One thing that will be billed: what, where, how much of it, and why."""
-
-    item: ChargeItem
-    region: Region
-    quantity: int
-    unit: str
-    reason: str
 
 
 def launch_charges(
@@ -106,10 +85,11 @@ def storage_charges(image: Image) -> tuple[Charge, ...]:
 
 
 def copy_charges(image: Image, destinations: Iterable[Region | str]) -> tuple[Charge, ...]:
-    """What copying *image* to *destinations* costs: nothing (each copy is then
-    billed as storage, see :func:`storage_charges`)."""
-    for destination in destinations:
-        Region.of(destination)
+    """Deprecated: copying is free, so this always returned ``()``.
+
+    A copy, once made, is a custom image billed as storage (:func:`storage_charges`).
+    """
+    deprecated("pricing.copy_charges()", "copies are free: use storage_charges(copy)")
     return ()
 
 

@@ -162,10 +162,11 @@ def _snapshot_id(image_id: str) -> str:
     return f"snap-{digest[:8]}"
 
 
-def to_api(image: Image, viewer: Account | str) -> dict[str, Any]:
+def to_api(image: Image, viewer: Account | str, *, kind: ImageKind | None = None) -> dict[str, Any]:
     """The provider's ``Image`` object for *image* as *viewer* sees it.
 
-    ``ImageType`` is relative to the viewer; ``ImageCreator`` is ``"tencent"``
+    ``ImageType`` is relative to the viewer (*kind*, when the caller knows it
+    already, as a listing's ``page.kinds`` does); ``ImageCreator`` is ``"tencent"``
     for public images and the owner's account ID otherwise; ``SyncPercent`` is
     null unless the image is being copied; a custom image lists the system-disk
     snapshot it is stored as.  An image the viewer cannot see raises
@@ -177,10 +178,11 @@ def to_api(image: Image, viewer: Account | str) -> dict[str, Any]:
     >>> data["ImageType"], data["ImageCreator"], data["CreatedTime"], len(data)
     ('PRIVATE_IMAGE', '100000000001', '2026-11-27T09:00:02Z', 20)
     """
-    viewer_id = viewer.id if isinstance(viewer, Account) else viewer
-    kind = image.kind_for(viewer_id)
+    account = Account.of(viewer)
     if kind is None:
-        raise ImageNotFoundError(image.id, account=viewer_id)
+        kind = image.kind_for(account)
+    if kind is None:
+        raise ImageNotFoundError(image.id, account=account)
     snapshots = (
         []
         if image.owner is None
@@ -284,7 +286,10 @@ def describe_images_response(
     return {
         "Response": {
             "TotalCount": page.total_count,
-            "ImageSet": [to_api(image, viewer) for image in page.items],
+            "ImageSet": [
+                to_api(image, viewer, kind=kind)
+                for image, kind in zip(page.items, page.kinds, strict=True)
+            ],
             "RequestId": _request_id(request_id),
         }
     }

@@ -1,37 +1,42 @@
-"""The service: the catalog's operations, one provider action each.
+"""The service: the catalog's actions, one provider action each.
 
-Thin on purpose: every method checks its arguments, then inside one unit of
-work of the repository loads what it needs, asks the domain rules
-(:mod:`~imagecatalog.lifecycle`, :mod:`~imagecatalog.sharing`,
-:mod:`~imagecatalog.limits`) whether the operation is allowed, stores the
-result and returns it.  A call that raises leaves the repository as it was.
+A facade, thin on purpose: each method turns its arguments into values
+(:mod:`imagecatalog._arguments`), opens one unit of work on the store, and
+hands over to a handler (:mod:`imagecatalog._handlers`) for a change or to the
+read side (:mod:`imagecatalog.views`) for a question.  A call that raises leaves
+the store as it was.
+
+The provider's own operations, which no account calls (publishing public
+images, finishing or failing the provider's work on an image, loading a whole
+catalog), are apart, on :attr:`ImageService.provider`.
 """
 
 from __future__ import annotations
 
-import enum
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import TypeVar
 
-import attrs
-
+from imagecatalog import _handlers as handlers
+from imagecatalog import views
+from imagecatalog._arguments import batch, image_id_of, instance_id_of, public_image
+from imagecatalog._deprecation import deprecated
 from imagecatalog._ids import IdGenerator
-from imagecatalog._validation import require_int, require_str
+from imagecatalog._validation import parse_enum, require_bool, require_int, require_str
 from imagecatalog.accounts import Account
+from imagecatalog.clocks import utc_now
+from imagecatalog.contents import CatalogContents
 from imagecatalog.exceptions import (
-    AccountNotFoundError,
     ErrorCode,
     ImageNotFoundError,
     InstanceNotFoundError,
-    InvalidImageStateError,
     InvalidParameterError,
 )
 from imagecatalog.images import (
     Architecture,
     Image,
-    ImageKind,
     ImageOrigin,
     ImagePage,
     ImageState,
@@ -40,190 +45,106 @@ from imagecatalog.images import (
     SharePermission,
     Support,
     check_description,
-    check_image_id,
     check_image_name,
-    replace_checked_fields,
 )
-from imagecatalog.importing import (
-    check_image_url,
-    check_os_version,
-    importable_platform,
-)
-from imagecatalog.instances import Instance, check_instance_id
-from imagecatalog.lifecycle import (
-    Operation,
-    check_deletable,
-    check_launchable,
-    check_name_free,
-    check_state,
-    require_owner,
-    require_visible,
-)
-from imagecatalog.limits import Limits, Quota, check_image_quota
+from imagecatalog.importing import check_image_url, check_os_version, importable_platform
+from imagecatalog.instances import Instance, InstancePage
+from imagecatalog.lifecycle import Operation
+from imagecatalog.limits import Limits, Quota
 from imagecatalog.memory import InMemoryImageRepository
-from imagecatalog.pricing import launch_charges
 from imagecatalog.public_catalog import builtin_public_images
+from imagecatalog.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import ImageRepository
-from imagecatalog.sharing import check_share, check_unshare, share, unshare
+from imagecatalog.repository import CatalogStore
 
-__all__ = ["MAX_PAGE_SIZE", "ImageService"]
-
-#: Largest ``limit`` DescribeImages accepts.
-MAX_PAGE_SIZE = 100
+__all__ = ["MAX_PAGE_SIZE", "ImageService", "ProviderOperations", "UnitOfWork"]
 
 _T = TypeVar("_T")
-_E = TypeVar("_E", bound=enum.Enum)
 
-#: Listing order: public images, then the caller's own, then those shared with it.
-_KIND_ORDER = {ImageKind.PUBLIC: 0, ImageKind.CUSTOM: 1, ImageKind.SHARED: 2}
-
-_FAILED = {
-    ImageState.CREATING: ImageState.CREATEFAILED,
-    ImageState.IMPORTING: ImageState.IMPORTFAILED,
-}
+#: A placeholder ID and time for drafts that a handler completes.
+_DRAFT_ID = "img-00000000"
 
 
-#: Reads positions *start* to *stop* of one group of a listing.
-_Fetch = Callable[[int, "int | None"], Iterator[Image]]
+class _RolledBack(Exception):  # noqa: N818 - a signal, not an error
+    """Raised into a unit of work to undo it without an error of the caller's."""
 
 
-def _page(groups: list[tuple[int, _Fetch]], offset: int, limit: int) -> tuple[int, list[Image]]:
-    """The total size of *groups* and the *limit* images from *offset* on,
-    reading only the groups the page touches."""
-    total = sum(count for count, _ in groups)
-    page: list[Image] = []
-    for count, fetch in groups:
-        if len(page) == limit:
-            break
-        if offset >= count:
-            offset -= count
-            continue
-        stop = min(count, offset + limit - len(page))
-        page.extend(fetch(offset, stop))
-        offset = 0
-    return total, page
+class UnitOfWork:
+    """A block of calls that succeed or fail together (see :meth:`ImageService.unit_of_work`)."""
 
+    __slots__ = ("_block", "_rollback")
 
-def _utc_now() -> datetime:
-    """The default clock: now, in UTC, to the microsecond (listings order by it)."""
-    return datetime.now(UTC)
+    def __init__(self, store: CatalogStore) -> None:
+        self._block = store.transaction()
+        self._rollback = False
 
+    def rollback(self) -> None:
+        """Undo everything this block did when it ends, though nothing raised
+        (a dry run).  Calls made after this one still see the block's writes."""
+        self._rollback = True
 
-def _batch(
-    values: object, parameter: str, parse: Callable[[Any], _T], *, allow_empty: bool = False
-) -> tuple[_T, ...]:
-    """A list of distinct items, each checked by *parse*; empty only if allowed."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise InvalidParameterError(
-            f"{parameter} must be a list, not {type(values).__name__} {values!r}; "
-            f"wrap a single item in a list",
-            parameter=parameter,
-            value=values,
-            code=ErrorCode.INVALID_PARAMETER,
-        )
-    items = tuple(map(parse, values))
-    if not items and not allow_empty:
-        raise InvalidParameterError(
-            f"{parameter} must not be empty; name at least one",
-            parameter=parameter,
-            value=values,
-        )
-    if len(set(items)) != len(items):
-        repeated = [item for item, count in Counter(items).items() if count > 1]
-        raise InvalidParameterError(
-            f"{parameter} names {', '.join(map(str, repeated))} more than once; name each once",
-            parameter=parameter,
-            value=values,
-        )
-    return items
+    def __enter__(self) -> UnitOfWork:
+        self._block.__enter__()
+        return self
 
-
-def _public_image(value: object) -> Image:
-    if not isinstance(value, Image) or not value.is_public:
-        raise InvalidParameterError(
-            f"{value!r} is not a public image; public images have no owner",
-            parameter="images",
-            value=value,
-            code=ErrorCode.INVALID_PARAMETER,
-        )
-    if value.state is not ImageState.NORMAL:
-        raise InvalidParameterError(
-            f"public image {value.id} is {value.state.value}; publish NORMAL images only",
-            parameter="images",
-            value=value,
-        )
-    Region.of(value.region)
-    return value
-
-
-def _enum_arg(
-    enum_type: type[_E],
-    value: object,
-    parameter: str,
-    code: str = ErrorCode.INVALID_PARAMETER_VALUE,
-) -> _E:
-    if isinstance(value, enum_type):
-        return value
-    try:
-        return enum_type(value)
-    except ValueError:
-        choices = ", ".join(str(member.value) for member in enum_type)
-        raise InvalidParameterError(
-            f"{parameter} {value!r} is not one of {choices}",
-            parameter=parameter,
-            value=value,
-            code=code,
-        ) from None
-
-
-def _filter_text(value: object, parameter: str) -> str:
-    text = require_str(value, parameter)
-    if not text:
-        raise InvalidParameterError(
-            f"{parameter} filter must not be empty; leave it out to match everything",
-            parameter=parameter,
-            value=value,
-        )
-    return text.casefold()
-
-
-def _require_bool(value: object, parameter: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidParameterError(
-            f"{parameter} must be True or False, not {value!r}",
-            parameter=parameter,
-            value=value,
-            code=ErrorCode.INVALID_PARAMETER,
-        )
-    return value
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None and self._rollback:
+            try:
+                raise _RolledBack
+            except _RolledBack as signal:
+                self._block.__exit__(_RolledBack, signal, signal.__traceback__)
+            return
+        self._block.__exit__(kind, error, trace)
 
 
 class ImageService:
     """The image catalog: public, custom and shared images, with every rule.
 
-    *repository* defaults to a fresh :class:`~imagecatalog.InMemoryImageRepository`.
-    *limits* holds the quotas (the seed's figures by default).  *clock* returns
-    the current time as an aware UTC datetime.  With ``instant=False``, created,
-    imported and copied images stay ``CREATING``/``IMPORTING``/``SYNCING`` until
-    :meth:`complete` or :meth:`fail`.  *id_seed* makes new IDs repeatable.
+    The one way to make a catalog.  *store* is where it lives: a fresh
+    :class:`~imagecatalog.InMemoryImageRepository` by default, or a
+    :class:`~imagecatalog.sql.SqlImageRepository`.  *limits* holds the quotas
+    (by default the provider's image-types page's: 10 custom images per account
+    and region, 50 accounts per shared image).  *clock* returns the current time
+    as an aware datetime (:func:`~imagecatalog.clocks.utc_now` by default).  With
+    ``instant=False``, created, imported and copied images stay
+    ``CREATING``/``IMPORTING``/``SYNCING`` until the provider finishes them
+    (:meth:`ProviderOperations.complete`, :meth:`ProviderOperations.fail`).
+    *id_seed* makes new IDs repeatable.  With ``public_catalog=True`` the
+    catalog starts with the built-in public images of every region (a store that
+    already holds them is left as it is).
 
-    Account and region arguments accept the value or its ID string.  Every
-    method is atomic and safe to call from several threads.
+    Wherever an account, a region, an image or an instance is asked for, the
+    value or its ID string will do; enum arguments take the member, the
+    provider's value or the member's name in any case.  Every method is atomic
+    and safe to call from several threads.
     """
 
     def __init__(
         self,
-        repository: ImageRepository | None = None,
+        store: CatalogStore | None = None,
         *,
         limits: Limits | None = None,
         clock: Callable[[], datetime] | None = None,
         instant: bool = True,
         id_seed: int | None = None,
+        public_catalog: bool = False,
+        repository: CatalogStore | None = None,
     ) -> None:
-        self._repository: ImageRepository = (
-            InMemoryImageRepository() if repository is None else repository
-        )
+        if repository is not None:
+            deprecated("ImageService(repository=...)", "pass the store as ImageService(store)")
+            if store is not None:
+                raise InvalidParameterError(
+                    "give the store once: ImageService(store), not repository= as well",
+                    parameter="repository",
+                    value=repository,
+                    code=ErrorCode.INVALID_PARAMETER,
+                )
+            store = repository
         if limits is not None and not isinstance(limits, Limits):
             raise InvalidParameterError(
                 f"limits must be a Limits value, not {limits!r}",
@@ -231,190 +152,95 @@ class ImageService:
                 value=limits,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        self._limits = Limits() if limits is None else limits
-        self._clock = _utc_now if clock is None else clock
-        self._instant = _require_bool(instant, "instant")
-        self._ids = IdGenerator(id_seed)
+        self._store = _adapt(InMemoryImageRepository() if store is None else store)
+        self._catalog = handlers.Catalog(
+            store=self._store,
+            limits=Limits() if limits is None else limits,
+            clock=utc_now if clock is None else clock,
+            ids=IdGenerator(id_seed),
+            instant=require_bool(instant, "instant"),
+        )
+        self._provider = ProviderOperations(self)
+        if require_bool(public_catalog, "public_catalog"):
+            self._provider.add_builtin_public_images()
 
     @property
-    def repository(self) -> ImageRepository:
-        """The store behind this service."""
-        return self._repository
+    def store(self) -> CatalogStore:
+        """The store behind this service (to close it, or hand it to another
+        service).  Change the catalog through the service, not the store."""
+        return self._store
 
     @property
     def limits(self) -> Limits:
         """The limits this service enforces."""
-        return self._limits
+        return self._catalog.limits
+
+    @property
+    def provider(self) -> ProviderOperations:
+        """The provider's own operations: publish public images, finish or fail
+        work on an image, load a whole catalog."""
+        return self._provider
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A block of calls that succeed or fail together.
+
+        Inside ``with service.unit_of_work():`` the calls commit together when
+        the block ends; an exception undoes all of them.  A nested block is a
+        savepoint: its exception undoes only its own calls.  ``uow.rollback()``
+        undoes the block without an exception (a dry run).  Other threads wait
+        until the block ends.
+
+        >>> service = ImageService()
+        >>> with service.unit_of_work() as uow:
+        ...     _ = service.register_account("100000000001")
+        ...     uow.rollback()
+        >>> service.contents().accounts
+        ()
+        """
+        return UnitOfWork(self._store)
+
+    @contextmanager
+    def _work(self) -> Iterator[handlers.Catalog]:
+        with self._store.transaction():
+            yield self._catalog
 
     # Accounts -------------------------------------------------------------------
 
-    def register_account(self, account_id: Account | str) -> Account:
-        """Create an account so it can own images and be shared with."""
-        account = Account.of(account_id)
-        with self._repository.transaction():
-            if self._repository.has_account(account.id):
-                raise InvalidParameterError(
-                    f"account {account.id} is already registered; use it as it is",
-                    parameter="account_id",
-                    value=account_id,
-                    code=ErrorCode.INVALID_ACCOUNT_ID_DUPLICATE,
-                )
-            self._repository.add_account(account)
-        return account
+    def register_account(self, account: Account | str, *, exist_ok: bool = False) -> Account:
+        """Create an account so it can own images and be shared with.
+
+        An account already registered raises
+        :class:`~imagecatalog.AccountAlreadyExistsError`, unless *exist_ok*.
+        """
+        value = Account.of(account)
+        exist_ok = require_bool(exist_ok, "exist_ok")
+        with self._work() as catalog:
+            return handlers.register_account(catalog, value, exist_ok=exist_ok)
 
     def set_trusted_sharers(
         self, caller: Account | str, account_ids: Iterable[Account | str] | None
-    ) -> None:
+    ) -> frozenset[Account] | None:
         """Keep a trust list: launch shared images only from these owners.
 
         ``None`` removes the list (every sharer is trusted again); an empty
-        list trusts nobody.  The seed warns that shared images are not audited
-        by the provider; this is the way to heed it.
+        list trusts nobody.  The provider warns that shared images are not
+        audited; this is the way to heed it.  Returns the new list.
         """
         account = Account.of(caller)
         sharers = (
             None
             if account_ids is None
-            else _batch(account_ids, "account_ids", Account.of, allow_empty=True)
+            else batch(account_ids, "account_ids", Account.of, allow_empty=True)
         )
-        with self._repository.transaction():
-            self._caller(account)
-            if sharers is not None:
-                for sharer in sharers:
-                    self._caller(sharer)
-            self._repository.set_trusted_sharers(
-                account.id,
-                None if sharers is None else frozenset(sharer.id for sharer in sharers),
-            )
+        with self._work() as catalog:
+            return handlers.set_trusted_sharers(catalog, account, sharers)
 
     def trusted_sharers(self, caller: Account | str) -> frozenset[Account] | None:
         """The accounts whose shared images *caller* trusts, or None if it
         keeps no trust list."""
         account = Account.of(caller)
-        with self._repository.transaction():
-            self._caller(account)
-            trusted = self._repository.trusted_sharers(account.id)
-        return None if trusted is None else frozenset(Account(id=item) for item in trusted)
-
-    # The provider's side --------------------------------------------------------
-
-    def publish_public_image(
-        self,
-        region: Region | str,
-        *,
-        name: str,
-        os_type: OsType | str,
-        platform: str,
-        os_name: str,
-        architecture: Architecture | str,
-        size_gb: int,
-        software: Iterable[str] = (),
-        support: Support | str | None = None,
-        description: str = "",
-        licence_type: LicenceType | str = LicenceType.TENCENT_CLOUD,
-    ) -> Image:
-        """Add a public image to *region*, as the provider does.
-
-        *support* defaults to the provider for TencentOS and to the community
-        or vendor for every other platform.
-        """
-        place = Region.of(region)
-        platform = require_str(platform, "platform")
-        bundled = _batch(
-            software, "software", lambda item: require_str(item, "software"), allow_empty=True
-        )
-        if support is None:
-            support = Support.PROVIDER if platform == "TencentOS" else Support.COMMUNITY
-        # Build once to validate every field before touching the repository.
-        draft = Image(
-            id="img-00000000",
-            name=check_image_name(name),
-            description=check_description(description),
-            region=place,
-            owner=None,
-            os_type=_enum_arg(OsType, os_type, "os_type"),
-            platform=platform,
-            os_name=require_str(os_name, "os_name"),
-            architecture=Architecture.parse(architecture),
-            size_gb=require_int(size_gb, "size_gb", minimum=1),
-            state=ImageState.NORMAL,
-            origin=ImageOrigin.OFFICIAL,
-            created_at=_utc_now(),
-            licence_type=_enum_arg(LicenceType, licence_type, "licence_type"),
-            software=bundled,
-            support=_enum_arg(Support, support, "support"),
-        )
-        with self._repository.transaction():
-            image = attrs.evolve(draft, id=self._new_image_id(), created_at=self._now())
-            self._repository.add_image(image)
-        return image
-
-    def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
-        """Add ready-made public images (the provider's side), all or none.
-
-        Each must be a public ``NORMAL`` image in a known region, with an ID
-        no other image has.
-        """
-        batch = _batch(images, "images", _public_image)
-        with self._repository.transaction():
-            for image in batch:
-                if self._repository.get_image(image.id) is not None:
-                    raise InvalidParameterError(
-                        f"image ID {image.id} is already taken; public images need fresh IDs",
-                        parameter="images",
-                        value=image.id,
-                    )
-                self._repository.add_image(image)
-        return batch
-
-    @classmethod
-    def with_public_catalog(
-        cls,
-        repository: ImageRepository | None = None,
-        *,
-        limits: Limits | None = None,
-        clock: Callable[[], datetime] | None = None,
-        instant: bool = True,
-        id_seed: int | None = None,
-    ) -> ImageService:
-        """A service that starts with the built-in public image catalog
-        (:mod:`imagecatalog.public_catalog`) in every region."""
-        service = cls(repository, limits=limits, clock=clock, instant=instant, id_seed=id_seed)
-        service.add_public_images(builtin_public_images())
-        return service
-
-    def complete(self, image_id: str) -> Image:
-        """Finish the provider's work on an image: it becomes ``NORMAL``."""
-        finished = self._finish(image_id, succeeded=True)
-        assert finished is not None  # only a failed copy disappears
-        return finished
-
-    def fail(self, image_id: str) -> Image | None:
-        """Fail the provider's work on an image: a created or imported image
-        becomes ``CREATEFAILED`` or ``IMPORTFAILED`` (and still counts against
-        quota until deleted); a failed copy is removed, and None is returned."""
-        return self._finish(image_id, succeeded=False)
-
-    def _finish(self, image_id: str, *, succeeded: bool) -> Image | None:
-        image_id = check_image_id(image_id)
-        with self._repository.transaction():
-            image = self._repository.get_image(image_id)
-            if image is None:
-                raise ImageNotFoundError(image_id)
-            if not image.state.in_progress:
-                raise InvalidImageStateError(
-                    image_id=image_id,
-                    state=image.state.value,
-                    operation="complete" if succeeded else "fail",
-                    allowed=("CREATING", "IMPORTING", "SYNCING"),
-                )
-            if not succeeded and image.state is ImageState.SYNCING:
-                self._repository.remove_image(image_id)
-                return None
-            state = ImageState.NORMAL if succeeded else _FAILED[image.state]
-            finished = replace_checked_fields(image, state=state)
-            self._repository.replace_image(finished)
-        return finished
+        with self._work() as catalog:
+            return catalog.caller(account).trusted_sharers
 
     # Reading --------------------------------------------------------------------
 
@@ -422,37 +248,81 @@ class ImageService:
         self,
         caller: Account | str,
         region: Region | str,
+        query: ImageQuery | None = None,
         *,
-        image_ids: Iterable[str] | None = None,
-        kinds: Iterable[ImageKind | str] | None = None,
+        image_ids: Iterable[Image | str] | None = None,
+        kinds: Iterable[object] | None = None,
         name: str | None = None,
         platform: str | None = None,
         os_type: OsType | str | None = None,
         architecture: Architecture | str | None = None,
         offset: int = 0,
-        limit: int = 20,
+        limit: int = DEFAULT_PAGE_SIZE,
     ) -> ImagePage:
         """List the images *caller* can see in *region* (DescribeImages).
 
         That is the public images, the caller's own custom images and the images
-        shared with it there.  Either name *image_ids* (unknown or invisible IDs
-        are left out) or filter: *kinds*, *name* and *platform* (case-insensitive
-        substrings), *os_type*, *architecture*.  Results come public first, then
-        custom, then shared, each oldest first; the page holds at most *limit*
-        (1 to 100) from *offset* on, and ``total_count`` counts every match.
+        shared with it there.  Ask with an :class:`~imagecatalog.ImageQuery`, or
+        with the keywords: either name *image_ids* (unknown or invisible IDs, and
+        those of other regions, are left out) or filter: *kinds*, *name* and
+        *platform* (case-insensitive substrings), *os_type*, *architecture*.
+        Results come public first, then custom, then shared, each oldest first;
+        the page holds at most *limit* (1 to 100) from *offset* on,
+        ``total_count`` counts every match, and ``page.kinds`` says what each
+        image is to the caller.
         """
         viewer = Account.of(caller)
         place = Region.of(region)
-        wanted_ids = None if image_ids is None else _batch(image_ids, "image_ids", check_image_id)
-        wanted_kinds = (
-            None
-            if kinds is None
-            else frozenset(_batch(kinds, "kinds", lambda k: _enum_arg(ImageKind, k, "kinds")))
+        keywords = _query_keywords(
+            image_ids, kinds, name, platform, os_type, architecture, offset, limit
         )
-        name_part = None if name is None else _filter_text(name, "name")
-        platform_part = None if platform is None else _filter_text(platform, "platform")
-        wanted_os = None if os_type is None else _enum_arg(OsType, os_type, "os_type")
-        wanted_arch = None if architecture is None else Architecture.parse(architecture)
+        if query is None:
+            query = ImageQuery(**keywords)  # type: ignore[arg-type]  # checked by the fields
+        elif not isinstance(query, ImageQuery) or keywords != _NO_KEYWORDS:  # type: ignore[redundant-expr]
+            raise InvalidParameterError(
+                "describe_images takes an ImageQuery or filter keywords, not both",
+                parameter="query",
+                value=query,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        with self._work() as catalog:
+            catalog.caller(viewer)
+            return views.describe_images(catalog.store, viewer, place, query)
+
+    def get_image(self, caller: Account | str, image: Image | str) -> Image:
+        """The image as *caller* sees it, in any region."""
+        viewer = Account.of(caller)
+        image_id = image_id_of(image)
+        with self._work() as catalog:
+            catalog.caller(viewer)
+            found = views.visible_image(catalog.store, viewer, image_id)
+        if found is None:
+            raise ImageNotFoundError(image_id, account=viewer)
+        return found
+
+    def get_instance(self, caller: Account | str, instance: Instance | str) -> Instance:
+        """The instance, if *caller* owns it."""
+        owner = Account.of(caller)
+        instance_id = instance_id_of(instance)
+        with self._work() as catalog:
+            catalog.caller(owner)
+            found = views.owned_instance(catalog.store, owner, instance_id)
+        if found is None:
+            raise InstanceNotFoundError(instance_id, account=owner)
+        return found
+
+    def describe_instances(
+        self,
+        caller: Account | str,
+        region: Region | str | None = None,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> InstancePage:
+        """The instances *caller* owns (in *region*, unless None), in launch order:
+        at most *limit* (1 to 100) from *offset* on, and how many in all."""
+        owner = Account.of(caller)
+        place = None if region is None else Region.of(region)
         require_int(offset, "offset", minimum=0)
         require_int(
             limit,
@@ -461,160 +331,56 @@ class ImageService:
             maximum=MAX_PAGE_SIZE,
             code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
         )
-        filters = (wanted_kinds, name_part, platform_part, wanted_os, wanted_arch)
-        if wanted_ids is not None and any(f is not None for f in filters):
-            raise InvalidParameterError(
-                "image_ids and filters cannot be combined: either name the images or "
-                "filter, not both",
-                parameter="image_ids",
-                value=image_ids,
-                code=ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
-            )
-
-        filtered = any(f is not None for f in (name_part, platform_part, wanted_os, wanted_arch))
-
-        def matches(image: Image) -> bool:
-            return (
-                (name_part is None or name_part in image.name.casefold())
-                and (platform_part is None or platform_part in image.platform.casefold())
-                and (wanted_os is None or image.os_type is wanted_os)
-                and (wanted_arch is None or image.architecture is wanted_arch)
-            )
-
-        with self._repository.transaction():
-            self._caller(viewer)
-            if wanted_ids is not None:
-                found = (self._repository.get_image(image_id) for image_id in wanted_ids)
-                pairs = [
-                    (_KIND_ORDER[kind], image.created_at, image.id, image)
-                    for image in found
-                    if image is not None
-                    and image.region == place
-                    and (kind := image.kind_for(viewer)) is not None
-                ]
-                seen = [pair[3] for pair in sorted(pairs, key=lambda pair: pair[:3])]
-                total, page = len(seen), seen[offset : offset + limit]
-            elif filtered:
-                seen = [
-                    image
-                    for _, fetch in self._visible_groups(viewer, place, wanted_kinds)
-                    for image in filter(matches, fetch(0, None))
-                ]
-                total, page = len(seen), seen[offset : offset + limit]
-            else:  # no filter: read the counts, then only the page
-                total, page = _page(
-                    self._visible_groups(viewer, place, wanted_kinds), offset, limit
-                )
-        return ImagePage(
-            items=tuple(image.as_seen_by(viewer) for image in page),
-            total_count=total,
-            offset=offset,
-            limit=limit,
-        )
-
-    def _visible_groups(
-        self, viewer: Account, region: Region, kinds: frozenset[ImageKind] | None
-    ) -> list[tuple[int, _Fetch]]:
-        """The caller's visible images in *region*, group by group in listing
-        order (public, custom, shared): each group's size and a way to read a
-        range of it."""
-        repository = self._repository
-        groups: list[tuple[int, _Fetch]] = []
-        if kinds is None or ImageKind.PUBLIC in kinds:
-            groups.append(
-                (
-                    repository.count_public_images(region),
-                    lambda start, stop: repository.public_images(region, start, stop),
-                )
-            )
-        if kinds is None or ImageKind.CUSTOM in kinds:
-            groups.append(
-                (
-                    repository.count_custom_images(viewer, region),
-                    lambda start, stop: repository.custom_images(viewer, region, start, stop),
-                )
-            )
-        if kinds is None or ImageKind.SHARED in kinds:
-            groups.append(
-                (
-                    repository.count_images_shared_with(viewer, region),
-                    lambda start, stop: repository.images_shared_with(viewer, region, start, stop),
-                )
-            )
-        return groups
-
-    def get_image(self, caller: Account | str, image_id: str) -> Image:
-        """The image *image_id* as *caller* sees it, in any region."""
-        viewer = Account.of(caller)
-        image_id = check_image_id(image_id)
-        with self._repository.transaction():
-            self._caller(viewer)
-            image, _ = self._visible(viewer, image_id)
-        return image.as_seen_by(viewer)
-
-    def get_instance(self, caller: Account | str, instance_id: str) -> Instance:
-        """The instance *instance_id*, if *caller* owns it."""
-        owner = Account.of(caller)
-        instance_id = check_instance_id(instance_id)
-        with self._repository.transaction():
-            self._caller(owner)
-            return self._owned_instance(owner, instance_id)
+        with self._work() as catalog:
+            catalog.caller(owner)
+            return views.describe_instances(catalog.store, owner, place, offset, limit)
 
     def image_quota(self, caller: Account | str, region: Region | str) -> Quota:
         """How many custom images *caller* has and may have in *region*."""
         account = Account.of(caller)
         place = Region.of(region)
-        with self._repository.transaction():
-            self._caller(account)
-            return self._quota(account, place)
+        with self._work() as catalog:
+            catalog.caller(account)
+            return catalog.quota(account, place)
 
     def share_permissions(
-        self, caller: Account | str, image_id: str
+        self, caller: Account | str, image: Image | str
     ) -> tuple[SharePermission, ...]:
         """Who *caller*'s image is shared with, and since when (owner only)."""
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
-        with self._repository.transaction():
-            self._caller(owner)
-            image = self._owned(owner, image_id, Operation.DESCRIBE_SHARES)
-        return image.shared_with
+        image_id = image_id_of(image)
+        with self._work() as catalog:
+            catalog.caller(owner)
+            found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES)
+        return found.shared_with
 
-    # Instances ------------------------------------------------------------------
+    def contents(self) -> CatalogContents:
+        """The whole catalog, read in one unit of work (for snapshots, audits and
+        tests: it reads everything)."""
+        with self._work() as catalog:
+            return handlers.contents(catalog)
 
-    def launch_instance(self, caller: Account | str, image_id: str) -> Instance:
+    # Instances and custom images ------------------------------------------------
+
+    def launch_instance(self, caller: Account | str, image: Image | str) -> Instance:
         """Launch an instance from a public, own or shared ``NORMAL`` image.
 
         The instance runs in the image's region; its ``charges`` say what it
-        adds to the bill (:func:`imagecatalog.pricing.launch_charges`).  If the caller keeps a trust
-        list, a shared image must come from a trusted owner.
+        adds to the bill (:func:`imagecatalog.pricing.launch_charges`).  If the
+        caller keeps a trust list, a shared image must come from a trusted owner.
         """
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
-        with self._repository.transaction():
-            self._caller(owner)
-            image, kind = self._visible(owner, image_id)
-            check_launchable(image, kind, owner, self._repository.trusted_sharers(owner.id))
-            instance = Instance(
-                id=self._ids.new("ins", lambda i: self._repository.get_instance(i) is not None),
-                owner=owner,
-                region=image.region,
-                image_id=image.id,
-                os_type=image.os_type,
-                platform=image.platform,
-                os_name=image.os_name,
-                architecture=image.architecture,
-                system_disk_gb=image.size_gb,
-                licence_type=image.licence_type,
-                launched_at=self._now(),
-                charges=launch_charges(image),
-            )
-            self._repository.add_instance(instance)
-        return instance
-
-    # Custom images --------------------------------------------------------------
+        image_id = image_id_of(image)
+        with self._work() as catalog:
+            return handlers.launch_instance(catalog, owner, image_id)
 
     def create_image(
-        self, caller: Account | str, instance_id: str, *, name: str, description: str = ""
+        self,
+        caller: Account | str,
+        instance: Instance | str,
+        *,
+        name: str,
+        description: str = "",
     ) -> Image:
         """Make a custom image from an instance *caller* owns (CreateImage).
 
@@ -622,31 +388,13 @@ class ImageService:
         architecture and system-disk size, and counts against the quota there.
         """
         owner = Account.of(caller)
-        instance_id = check_instance_id(instance_id)
+        instance_id = instance_id_of(instance)
         name = check_image_name(name)
         description = check_description(description)
-        with self._repository.transaction():
-            self._caller(owner)
-            instance = self._owned_instance(owner, instance_id)
-            self._check_room(owner, instance.region, name)
-            image = Image(
-                id=self._new_image_id(),
-                name=name,
-                description=description,
-                region=instance.region,
-                owner=owner,
-                os_type=instance.os_type,
-                platform=instance.platform,
-                os_name=instance.os_name,
-                architecture=instance.architecture,
-                size_gb=instance.system_disk_gb,
-                state=ImageState.NORMAL if self._instant else ImageState.CREATING,
-                origin=ImageOrigin.CREATE_IMAGE,
-                created_at=self._now(),
-                licence_type=instance.licence_type,
+        with self._work() as catalog:
+            return handlers.create_image(
+                catalog, owner, instance_id, name=name, description=description
             )
-            self._repository.add_image(image)
-        return image
 
     def import_image(
         self,
@@ -670,46 +418,38 @@ class ImageService:
         need ``force=True``.  The image counts against the quota in *region*.
         """
         owner = Account.of(caller)
-        place = Region.of(region)
-        name = check_image_name(name)
-        description = check_description(description)
-        check_image_url(image_url, force=_require_bool(force, "force"))
+        check_image_url(image_url, force=require_bool(force, "force"))
         image_platform, os_type = importable_platform(platform)
         version = check_os_version(os_version)
         arch = Architecture.parse(architecture)
-        licence = _enum_arg(
-            LicenceType,
-            licence_type,
-            "licence_type",
-            ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
+        draft = Image(
+            id=_DRAFT_ID,
+            name=check_image_name(name),
+            description=check_description(description),
+            region=Region.of(region),
+            owner=owner,
+            os_type=os_type,
+            platform=image_platform,
+            os_name=f"{platform} {version} {arch.bits}bit",
+            architecture=arch,
+            size_gb=require_int(size_gb, "size_gb", minimum=1),
+            state=ImageState.IMPORTING,
+            origin=ImageOrigin.EXTERNAL_IMPORT,
+            created_at=_DRAFT_TIME,
+            licence_type=parse_enum(
+                LicenceType,
+                licence_type,
+                "licence_type",
+                code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
+            ),
         )
-        size = require_int(size_gb, "size_gb", minimum=1)
-        with self._repository.transaction():
-            self._caller(owner)
-            self._check_room(owner, place, name)
-            image = Image(
-                id=self._new_image_id(),
-                name=name,
-                description=description,
-                region=place,
-                owner=owner,
-                os_type=os_type,
-                platform=image_platform,
-                os_name=f"{platform} {version} {arch.bits}bit",
-                architecture=arch,
-                size_gb=size,
-                state=ImageState.NORMAL if self._instant else ImageState.IMPORTING,
-                origin=ImageOrigin.EXTERNAL_IMPORT,
-                created_at=self._now(),
-                licence_type=licence,
-            )
-            self._repository.add_image(image)
-        return image
+        with self._work() as catalog:
+            return handlers.import_image(catalog, owner, draft)
 
     def copy_image(
         self,
         caller: Account | str,
-        image_id: str,
+        image: Image | str,
         destination_regions: Iterable[Region | str],
         *,
         name: str | None = None,
@@ -721,52 +461,23 @@ class ImageService:
         there.  Shares are not copied.  All destinations succeed or none does.
         """
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
-        destinations = _batch(destination_regions, "destination_regions", Region.of)
+        image_id = image_id_of(image)
+        destinations = batch(destination_regions, "destination_regions", Region.of)
         new_name = None if name is None else check_image_name(name)
-        with self._repository.transaction():
-            self._caller(owner)
-            source = self._owned(owner, image_id, Operation.COPY)
-            check_state(source, Operation.COPY)
-            if source.region in destinations:
-                raise InvalidParameterError(
-                    f"cannot copy image {source.id} to {source.region.id}: that is the "
-                    "region it is in; choose other destination regions",
-                    parameter="destination_regions",
-                    value=destination_regions,
-                    code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
-                )
-            copy_name = source.name if new_name is None else new_name
-            for destination in destinations:
-                self._check_room(owner, destination, copy_name)
-            copies = tuple(
-                replace_checked_fields(
-                    source,
-                    id=self._new_image_id(),
-                    name=copy_name,
-                    region=destination,
-                    state=ImageState.NORMAL if self._instant else ImageState.SYNCING,
-                    created_at=self._now(),
-                    copied_from=source.id,
-                    shared_with=(),
-                )
-                for destination in destinations
-            )
-            for copy in copies:
-                self._repository.add_image(copy)
-        return copies
+        with self._work() as catalog:
+            return handlers.copy_image(catalog, owner, image_id, destinations, new_name)
 
     def modify_image(
         self,
         caller: Account | str,
-        image_id: str,
+        image: Image | str,
         *,
         name: str | None = None,
         description: str | None = None,
     ) -> Image:
         """Rename or re-describe *caller*'s custom image (ModifyImageAttribute)."""
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
+        image_id = image_id_of(image)
         if name is None and description is None:
             raise InvalidParameterError(
                 "modify_image needs a new name, a new description, or both",
@@ -776,127 +487,271 @@ class ImageService:
             )
         new_name = None if name is None else check_image_name(name)
         new_description = None if description is None else check_description(description)
-        with self._repository.transaction():
-            self._caller(owner)
-            image = self._owned(owner, image_id, Operation.MODIFY)
-            check_state(image, Operation.MODIFY)
-            if new_name is not None:
-                check_name_free(
-                    new_name,
-                    owner,
-                    image.region.id,
-                    self._repository.find_custom_image(owner, image.region, new_name),
-                    ignoring=(image.id,),
-                )
-            changed = replace_checked_fields(
-                image,
-                name=image.name if new_name is None else new_name,
-                description=image.description if new_description is None else new_description,
+        with self._work() as catalog:
+            return handlers.modify_image(
+                catalog, owner, image_id, name=new_name, description=new_description
             )
-            self._repository.replace_image(changed)
-        return changed
 
-    def delete_images(self, caller: Account | str, image_ids: Iterable[str]) -> None:
+    def delete_images(
+        self, caller: Account | str, images: Iterable[Image | str]
+    ) -> tuple[Image, ...]:
         """Delete *caller*'s custom images (DeleteImages): all of them or none.
 
-        Not while in progress, not while shared with anyone; deleting frees quota.
+        Not while in progress, not while shared with anyone; deleting frees
+        quota.  Returns the deleted images, as they were.
         """
         owner = Account.of(caller)
-        ids = _batch(image_ids, "image_ids", check_image_id)
-        with self._repository.transaction():
-            self._caller(owner)
-            for image_id in ids:
-                check_deletable(self._owned(owner, image_id, Operation.DELETE))
-            for image_id in ids:
-                self._repository.remove_image(image_id)
+        ids = batch(images, "image_ids", image_id_of)
+        with self._work() as catalog:
+            return handlers.delete_images(catalog, owner, ids)
 
     # Sharing --------------------------------------------------------------------
 
     def share_image(
-        self, caller: Account | str, image_id: str, account_ids: Iterable[Account | str]
+        self, caller: Account | str, image: Image | str, account_ids: Iterable[Account | str]
     ) -> Image:
         """Share *caller*'s ``NORMAL`` custom image with other accounts, in its
         region only (ModifyImageSharePermission SHARE).  All or none."""
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
-        accounts = _batch(account_ids, "account_ids", Account.of)
-        with self._repository.transaction():
-            self._caller(owner)
-            image = self._owned(owner, image_id, Operation.SHARE)
-            check_share(
-                image,
-                owner,
-                accounts,
-                limit=self._limits.accounts_per_shared_image,
-                is_registered=self._repository.has_account,
-            )
-            shared = share(image, accounts, self._now())
-            self._repository.replace_image(shared)
-        return shared
+        image_id = image_id_of(image)
+        accounts = batch(account_ids, "account_ids", Account.of)
+        with self._work() as catalog:
+            return handlers.share_image(catalog, owner, image_id, accounts)
 
     def unshare_image(
-        self, caller: Account | str, image_id: str, account_ids: Iterable[Account | str]
+        self, caller: Account | str, image: Image | str, account_ids: Iterable[Account | str]
     ) -> Image:
         """Cancel shares of *caller*'s image, at once (ModifyImageSharePermission
         CANCEL).  All or none."""
         owner = Account.of(caller)
-        image_id = check_image_id(image_id)
-        accounts = _batch(account_ids, "account_ids", Account.of)
-        with self._repository.transaction():
-            self._caller(owner)
-            image = self._owned(owner, image_id, Operation.UNSHARE)
-            check_unshare(image, owner, accounts)
-            remaining = unshare(image, accounts)
-            self._repository.replace_image(remaining)
-        return remaining
+        image_id = image_id_of(image)
+        accounts = batch(account_ids, "account_ids", Account.of)
+        with self._work() as catalog:
+            return handlers.unshare_image(catalog, owner, image_id, accounts)
 
-    # Helpers --------------------------------------------------------------------
+    # Deprecated: the provider's side moved to ``service.provider`` --------------
 
-    def _now(self) -> datetime:
-        """The clock's time, which must be timezone-aware (it orders listings)."""
-        now: object = self._clock()
-        if not isinstance(now, datetime) or now.utcoffset() is None:
+    @property
+    def repository(self) -> CatalogStore:
+        """Deprecated: :attr:`store` (and change the catalog through the service)."""
+        deprecated("ImageService.repository", "use ImageService.store, or unit_of_work()")
+        return self._store
+
+    def publish_public_image(self, *args: object, **kwargs: object) -> Image:
+        """Deprecated: :meth:`ProviderOperations.publish_public_image`."""
+        deprecated(
+            "ImageService.publish_public_image()", "use service.provider.publish_public_image()"
+        )
+        return self._provider.publish_public_image(*args, **kwargs)  # type: ignore[arg-type]
+
+    def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
+        """Deprecated: :meth:`ProviderOperations.add_public_images`."""
+        deprecated("ImageService.add_public_images()", "use service.provider.add_public_images()")
+        return self._provider.add_public_images(images)
+
+    def complete(self, image: Image | str) -> Image:
+        """Deprecated: :meth:`ProviderOperations.complete`."""
+        deprecated("ImageService.complete()", "use service.provider.complete()")
+        return self._provider.complete(image)
+
+    def fail(self, image: Image | str) -> Image | None:
+        """Deprecated: :meth:`ProviderOperations.fail`."""
+        deprecated("ImageService.fail()", "use service.provider.fail()")
+        return self._provider.fail(image)
+
+    @classmethod
+    def with_public_catalog(
+        cls,
+        repository: CatalogStore | None = None,
+        *,
+        limits: Limits | None = None,
+        clock: Callable[[], datetime] | None = None,
+        instant: bool = True,
+        id_seed: int | None = None,
+    ) -> ImageService:
+        """Deprecated: ``ImageService(store, public_catalog=True, ...)``."""
+        deprecated(
+            "ImageService.with_public_catalog()", "use ImageService(store, public_catalog=True)"
+        )
+        return cls(
+            repository,
+            limits=limits,
+            clock=clock,
+            instant=instant,
+            id_seed=id_seed,
+            public_catalog=True,
+        )
+
+
+class ProviderOperations:
+    """The provider's side of a catalog: what no account calls.
+
+    Reached as :attr:`ImageService.provider`; each call is one unit of work.
+    """
+
+    def __init__(self, service: ImageService) -> None:
+        self._service = service
+
+    @contextmanager
+    def _work(self) -> Iterator[handlers.Catalog]:
+        with self._service._work() as catalog:
+            yield catalog
+
+    def publish_public_image(
+        self,
+        region: Region | str,
+        *,
+        name: str,
+        os_type: OsType | str,
+        platform: str,
+        os_name: str,
+        architecture: Architecture | str,
+        size_gb: int,
+        software: Iterable[str] = (),
+        support: Support | str | None = None,
+        description: str = "",
+        licence_type: LicenceType | str = LicenceType.TENCENT_CLOUD,
+    ) -> Image:
+        """Add a public image to *region*, as the provider does.
+
+        *support* defaults to the provider for TencentOS and to the community
+        or vendor for every other platform.
+        """
+        platform = require_str(platform, "platform")
+        if support is None:
+            support = Support.PROVIDER if platform == "TencentOS" else Support.COMMUNITY
+        draft = Image(
+            id=_DRAFT_ID,
+            name=check_image_name(name),
+            description=check_description(description),
+            region=Region.of(region),
+            owner=None,
+            os_type=parse_enum(OsType, os_type, "os_type"),
+            platform=platform,
+            os_name=require_str(os_name, "os_name"),
+            architecture=Architecture.parse(architecture),
+            size_gb=require_int(size_gb, "size_gb", minimum=1),
+            state=ImageState.NORMAL,
+            origin=ImageOrigin.OFFICIAL,
+            created_at=_DRAFT_TIME,
+            licence_type=parse_enum(LicenceType, licence_type, "licence_type"),
+            software=batch(
+                software, "software", lambda item: require_str(item, "software"), allow_empty=True
+            ),
+            support=parse_enum(Support, support, "support"),
+        )
+        with self._work() as catalog:
+            return handlers.publish_public_image(catalog, draft)
+
+    def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
+        """Add ready-made public images, all or none.
+
+        Each must be a public ``NORMAL`` image in a known region, with an ID
+        no other image has.
+        """
+        checked = batch(images, "images", public_image)
+        with self._work() as catalog:
+            return handlers.add_public_images(catalog, checked)
+
+    def add_builtin_public_images(self) -> tuple[Image, ...]:
+        """Add the built-in public image catalog (:mod:`imagecatalog.public_catalog`),
+        unless the catalog already holds it (then nothing changes)."""
+        images = builtin_public_images()
+        with self._work() as catalog:
+            if catalog.store.get_image(images[0].id) is not None:
+                return ()
+            return handlers.add_public_images(catalog, images)
+
+    def complete(self, image: Image | str) -> Image:
+        """Finish the provider's work on an image: it becomes ``NORMAL``."""
+        image_id = image_id_of(image)
+        with self._work() as catalog:
+            finished = handlers.finish(catalog, image_id, succeeded=True)
+        assert finished is not None  # only a failed copy disappears
+        return finished
+
+    def fail(self, image: Image | str) -> Image | None:
+        """Fail the provider's work on an image: a created or imported image
+        becomes ``CREATEFAILED`` or ``IMPORTFAILED`` (and still counts against
+        quota until deleted); a failed copy is removed, and None is returned."""
+        image_id = image_id_of(image)
+        with self._work() as catalog:
+            return handlers.finish(catalog, image_id, succeeded=False)
+
+    def load(self, contents: CatalogContents) -> None:
+        """Put a whole catalog into this service's empty store, all or nothing.
+
+        *contents* must keep every invariant of the catalog under this service's
+        limits (:func:`~imagecatalog.invariants.catalog_violations`), else
+        :class:`~imagecatalog.SnapshotError` says which it breaks.
+        """
+        if not isinstance(contents, CatalogContents):
             raise InvalidParameterError(
-                f"the service's clock returned {now!r}; it must return timezone-aware "
-                "datetimes, such as datetime.now(UTC)",
-                parameter="clock",
-                value=now,
+                f"load takes CatalogContents, not {type(contents).__name__}",
+                parameter="contents",
+                value=contents,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        return now
+        with self._work() as catalog:
+            handlers.load(catalog, contents)
 
-    def _caller(self, account: Account) -> Account:
-        """*account*, which must be registered (as a caller, or as any account named)."""
-        if not self._repository.has_account(account.id):
-            raise AccountNotFoundError(account.id)
-        return account
 
-    def _visible(self, viewer: Account, image_id: str) -> tuple[Image, ImageKind]:
-        return require_visible(self._repository.get_image(image_id), image_id, viewer)
+_DRAFT_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
-    def _owned(self, owner: Account, image_id: str, operation: Operation) -> Image:
-        image, kind = self._visible(owner, image_id)
-        require_owner(image, kind, owner, operation)
-        return image
+_NO_KEYWORDS: dict[str, object] = {
+    "image_ids": None,
+    "kinds": None,
+    "names": None,
+    "platforms": None,
+    "os_types": None,
+    "architectures": None,
+    "offset": 0,
+    "limit": DEFAULT_PAGE_SIZE,
+}
 
-    def _owned_instance(self, owner: Account, instance_id: str) -> Instance:
-        instance = self._repository.get_instance(instance_id)
-        if instance is None or instance.owner != owner:
-            raise InstanceNotFoundError(instance_id, account=owner.id)
-        return instance
 
-    def _quota(self, account: Account, region: Region) -> Quota:
-        return Quota(
-            used=self._repository.count_custom_images(account, region),
-            limit=self._limits.image_quota_for(account),
+def _query_keywords(
+    image_ids: object,
+    kinds: object,
+    name: object,
+    platform: object,
+    os_type: object,
+    architecture: object,
+    offset: object,
+    limit: object,
+) -> dict[str, object]:
+    """describe_images' keywords, as ImageQuery's fields."""
+    if isinstance(image_ids, Iterable) and not isinstance(image_ids, (str, bytes)):
+        image_ids = [image_id_of(item, "image_ids") for item in image_ids]
+    return {
+        "image_ids": image_ids,
+        "kinds": kinds,
+        "names": None if name is None else [name],
+        "platforms": None if platform is None else [platform],
+        "os_types": None if os_type is None else [os_type],
+        "architectures": None if architecture is None else [architecture],
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+def _adapt(store: object) -> CatalogStore:
+    """*store*, or an adapter around a store written to 0.1.0's protocol."""
+    if isinstance(store, CatalogStore):
+        return store
+    from imagecatalog._legacy import LegacyStoreAdapter, looks_like_legacy_store
+
+    if looks_like_legacy_store(store):
+        deprecated(
+            f"a store written to 0.1.0's ImageRepository protocol ({type(store).__name__})",
+            "implement imagecatalog.CatalogStore (see the CHANGELOG); it is adapted for now",
+            stacklevel=4,
         )
-
-    def _check_room(self, owner: Account, region: Region, name: str) -> None:
-        """A new custom image named *name* fits in *region*: name free, quota left."""
-        check_name_free(
-            name, owner, region.id, self._repository.find_custom_image(owner, region, name)
-        )
-        check_image_quota(owner, region, self._quota(owner, region))
-
-    def _new_image_id(self) -> str:
-        return self._ids.new("img", lambda i: self._repository.get_image(i) is not None)
+        return LegacyStoreAdapter(store)
+    raise InvalidParameterError(
+        f"{type(store).__name__} is not a store: it lacks some of the methods of "
+        "imagecatalog.CatalogStore",
+        parameter="store",
+        value=store,
+        code=ErrorCode.INVALID_PARAMETER,
+    )

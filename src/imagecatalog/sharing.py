@@ -20,20 +20,19 @@ from imagecatalog.exceptions import (
 from imagecatalog.images import Image, LicenceType, SharePermission, replace_checked_fields
 from imagecatalog.lifecycle import Operation, check_state
 
-__all__ = ["check_share", "check_unshare", "share", "unshare"]
+__all__ = [
+    "check_share",
+    "check_share_limit",
+    "check_shareable",
+    "check_unshare",
+    "share",
+    "unshare",
+]
 
 
-def check_share(
-    image: Image,
-    owner: Account,
-    accounts: Sequence[Account],
-    *,
-    limit: int,
-    is_registered: Callable[[str], bool],
-) -> None:
-    """The share rule, checked in this order: the image is NORMAL, not BYOL;
-    no account is the owner, unknown, or already shared with; the share
-    limit holds.  The caller has checked that *owner* owns *image*."""
+def check_shareable(image: Image) -> None:
+    """An image can be shared (and stay shared) only while NORMAL, and never a BYOL
+    (bring-your-own-licence) image."""
     check_state(image, Operation.SHARE)
     if image.licence_type is LicenceType.BYOL:
         raise SharingError(
@@ -43,31 +42,51 @@ def check_share(
             image_id=image.id,
             code=ErrorCode.BYOL_IMAGE_SHARE_FAILED,
         )
+
+
+def check_share_limit(image: Image, adding: int, limit: int) -> None:
+    """The share limit: an image is shared with at most *limit* accounts."""
+    current = len(image.shared_with)
+    if current + adding > limit:
+        raise ShareLimitExceededError(
+            image_id=image.id, limit=limit, current=current, requested=adding
+        )
+
+
+def check_share(
+    image: Image,
+    owner: Account,
+    accounts: Sequence[Account],
+    *,
+    limit: int,
+    is_registered: Callable[[Account], bool],
+) -> None:
+    """The share rule, checked in this order: the image is NORMAL, not BYOL;
+    no account is the owner, unknown, or already shared with; the share
+    limit holds.  The caller has checked that *owner* owns *image*."""
+    check_shareable(image)
     if owner in accounts:
         raise SharingError(
             f"cannot share image {image.id} with account {owner.id}: that is its owner; "
             "share it with other accounts only",
             image_id=image.id,
-            accounts=(owner.id,),
+            accounts=(owner,),
             code=ErrorCode.ACCOUNT_IS_YOURSELF,
         )
     for account in accounts:
-        if not is_registered(account.id):
-            raise AccountNotFoundError(account.id)
-    already = [account.id for account in accounts if account.id in image.shared_account_ids]
+        if not is_registered(account):
+            raise AccountNotFoundError(account)
+    already = [account for account in accounts if account.id in image.shared_account_ids]
     if already:
         raise SharingError(
-            f"image {image.id} is already shared with account(s) {', '.join(already)}; "
+            f"image {image.id} is already shared with account(s) "
+            f"{', '.join(account.id for account in already)}; "
             "leave them out of the request",
             image_id=image.id,
             accounts=already,
             code=ErrorCode.ACCOUNT_ALREADY_EXISTS,
         )
-    current = len(image.shared_with)
-    if current + len(accounts) > limit:
-        raise ShareLimitExceededError(
-            image_id=image.id, limit=limit, current=current, requested=len(accounts)
-        )
+    check_share_limit(image, len(accounts), limit)
 
 
 def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> None:
@@ -78,13 +97,14 @@ def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> 
             f"cannot cancel a share of image {image.id} with account {owner.id}: that is "
             "its owner, which is never shared with",
             image_id=image.id,
-            accounts=(owner.id,),
+            accounts=(owner,),
             code=ErrorCode.ACCOUNT_IS_YOURSELF,
         )
-    missing = [account.id for account in accounts if account.id not in image.shared_account_ids]
+    missing = [account for account in accounts if account.id not in image.shared_account_ids]
     if missing:
         raise SharingError(
-            f"image {image.id} is not shared with account(s) {', '.join(missing)}; "
+            f"image {image.id} is not shared with account(s) "
+            f"{', '.join(account.id for account in missing)}; "
             "list its shares with share_permissions and cancel only those",
             image_id=image.id,
             accounts=missing,

@@ -1,4 +1,4 @@
-"""One catalog for many processes and hosts: an ImageRepository on SQL.
+"""One catalog for many processes and hosts: a CatalogStore on SQL.
 
 :class:`SqlImageRepository` keeps the catalog in SQLite (one file, several
 processes on one machine) or PostgreSQL (many processes, many hosts), through
@@ -37,28 +37,34 @@ import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from imagecatalog.accounts import Account
-from imagecatalog.exceptions import ErrorCode, InvalidParameterError
-from imagecatalog.images import (
-    Architecture,
-    Image,
-    ImageOrigin,
-    ImageState,
-    LicenceType,
-    OsType,
-    SharePermission,
-    Support,
-)
+from imagecatalog._deprecation import deprecated
+from imagecatalog.accounts import Account, AccountProfile
+from imagecatalog.exceptions import InvalidParameterError, SchemaVersionError
+from imagecatalog.images import Image, ImageKind
 from imagecatalog.instances import Instance
-from imagecatalog.pricing import Charge, ChargeItem
+from imagecatalog.query import ImageGroup, ImageQuery
+from imagecatalog.records import (
+    AccountRecord,
+    ImageRecord,
+    InstanceRecord,
+    account_from_record,
+    account_record,
+    encode_time,
+    from_data,
+    image_from_record,
+    image_record,
+    instance_from_record,
+    instance_record,
+    to_data,
+)
 from imagecatalog.regions import Region
+from imagecatalog.repository import LegacyRepositoryMethods
 
 __all__ = ["SCHEMA_VERSION", "SqlImageRepository"]
 
@@ -148,24 +154,15 @@ _INSTANCES = sa.Table(
 )
 
 
-def _time(moment: datetime) -> str:
-    """Fixed-width UTC text that sorts like the times it holds."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-class SqlImageRepository:
-    """An :class:`~imagecatalog.ImageRepository` in a SQL database.
+class SqlImageRepository(LegacyRepositoryMethods):
+    """A :class:`~imagecatalog.CatalogStore` in a SQL database.
 
     *url_or_engine* is a SQLAlchemy URL (``sqlite:///catalog.db``,
     ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) or an
     :class:`~sqlalchemy.engine.Engine`.  With *create* (the default) the schema
-    is created when missing.  Several repositories, in several processes, may
-    open the same database: each service call is one transaction, and writing
-    transactions run one at a time (see the module's documentation).
+    is created when missing.  Several stores, in several processes, may open
+    the same database: each service call is one transaction, and transactions
+    run one at a time (see the module's documentation).
     """
 
     def __init__(self, url_or_engine: str | Engine, *, create: bool = True) -> None:
@@ -225,19 +222,18 @@ class SqlImageRepository:
                 else None
             )
         if version is None:
-            raise InvalidParameterError(
+            raise SchemaVersionError(
                 "this database has no imagecatalog schema; open it with create=True or "
                 "call create_schema()",
-                parameter="url_or_engine",
-                code=ErrorCode.INVALID_PARAMETER_VALUE,
+                found=None,
+                expected=SCHEMA_VERSION,
             )
         if int(version) > SCHEMA_VERSION:
-            raise InvalidParameterError(
+            raise SchemaVersionError(
                 f"this database has imagecatalog schema version {version}, newer than the "
                 f"version {SCHEMA_VERSION} this release knows; upgrade imagecatalog",
-                parameter="url_or_engine",
-                value=version,
-                code=ErrorCode.INVALID_PARAMETER_VALUE,
+                found=int(version),
+                expected=SCHEMA_VERSION,
             )
 
     # Unit of work -----------------------------------------------------------------
@@ -278,36 +274,35 @@ class SqlImageRepository:
 
     # Accounts -----------------------------------------------------------------------
 
-    def add_account(self, account: Account) -> None:
+    def get_account(self, account_id: str) -> AccountProfile | None:
+        with self._connection() as db:
+            row = db.execute(
+                sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers).where(
+                    _ACCOUNTS.c.id == account_id
+                )
+            ).first()
+        return None if row is None else _account(row)
+
+    def add_account(self, profile: AccountProfile | Account) -> None:
+        if isinstance(profile, Account):
+            deprecated("store.add_account(Account)", "pass an AccountProfile")
+            profile = AccountProfile(account=profile)
+        row = _account_row(profile)
         with self._connection() as db:
             seq = db.execute(sa.select(sa.func.coalesce(sa.func.max(_ACCOUNTS.c.seq), 0))).scalar()
-            db.execute(sa.insert(_ACCOUNTS).values(id=account.id, seq=int(seq or 0) + 1))
+            db.execute(sa.insert(_ACCOUNTS).values(seq=int(seq or 0) + 1, **row))
 
-    def has_account(self, account_id: str) -> bool:
+    def replace_account(self, profile: AccountProfile) -> None:
+        row = _account_row(profile)
         with self._connection() as db:
-            found = db.execute(sa.select(_ACCOUNTS.c.id).where(_ACCOUNTS.c.id == account_id))
-            return found.first() is not None
+            db.execute(sa.update(_ACCOUNTS).where(_ACCOUNTS.c.id == profile.id).values(**row))
 
-    def accounts(self) -> Iterator[Account]:
+    def all_accounts(self) -> Iterator[AccountProfile]:
         with self._connection() as db:
-            rows = db.execute(sa.select(_ACCOUNTS.c.id).order_by(_ACCOUNTS.c.seq)).all()
-        return iter([Account.of(row.id) for row in rows])
-
-    def trusted_sharers(self, account_id: str) -> frozenset[str] | None:
-        with self._connection() as db:
-            text = db.execute(
-                sa.select(_ACCOUNTS.c.trusted_sharers).where(_ACCOUNTS.c.id == account_id)
-            ).scalar_one_or_none()
-        return None if text is None else frozenset(json.loads(text))
-
-    def set_trusted_sharers(self, account_id: str, sharers: frozenset[str] | None) -> None:
-        value = None if sharers is None else json.dumps(sorted(sharers))
-        with self._connection() as db:
-            db.execute(
-                sa.update(_ACCOUNTS)
-                .where(_ACCOUNTS.c.id == account_id)
-                .values(trusted_sharers=value)
-            )
+            rows = db.execute(
+                sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers).order_by(_ACCOUNTS.c.seq)
+            ).all()
+        return iter([_account(row) for row in rows])
 
     # Images -------------------------------------------------------------------------
 
@@ -317,79 +312,24 @@ class SqlImageRepository:
             return None if row is None else self._images(db, [row])[0]
 
     def add_image(self, image: Image) -> None:
+        record = image_record(image)
         with self._connection() as db:
-            db.execute(sa.insert(_IMAGES).values(**_image_row(image)))
-            self._insert_shares(db, image)
+            db.execute(sa.insert(_IMAGES).values(**_image_row(record)))
+            self._insert_shares(db, record)
 
     def replace_image(self, image: Image) -> None:
+        record = image_record(image)
+        row = _image_row(record)
+        del row["id"]
         with self._connection() as db:
-            row = _image_row(image)
-            del row["id"]
             db.execute(sa.update(_IMAGES).where(_IMAGES.c.id == image.id).values(**row))
             db.execute(sa.delete(_SHARES).where(_SHARES.c.image_id == image.id))
-            self._insert_shares(db, image)
+            self._insert_shares(db, record)
 
     def remove_image(self, image_id: str) -> None:
         with self._connection() as db:
             db.execute(sa.delete(_SHARES).where(_SHARES.c.image_id == image_id))
             db.execute(sa.delete(_IMAGES).where(_IMAGES.c.id == image_id))
-
-    def images(self) -> Iterator[Image]:
-        with self._connection() as db:
-            rows = db.execute(sa.select(_IMAGES).order_by(_IMAGES.c.created_at, _IMAGES.c.id))
-            return iter(self._images(db, rows.all()))
-
-    def public_images(
-        self, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        query = sa.select(_IMAGES).where(_IMAGES.c.owner.is_(None), _IMAGES.c.region == region.id)
-        return self._listing(query, start, stop)
-
-    def custom_images(
-        self, owner: Account, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        query = sa.select(_IMAGES).where(_IMAGES.c.owner == owner.id, _IMAGES.c.region == region.id)
-        return self._listing(query, start, stop)
-
-    def images_shared_with(
-        self, account: Account, region: Region, start: int = 0, stop: int | None = None
-    ) -> Iterator[Image]:
-        ids = (
-            sa.select(_SHARES.c.image_id, _SHARES.c.created_at)
-            .where(_SHARES.c.account_id == account.id, _SHARES.c.region == region.id)
-            .order_by(_SHARES.c.created_at, _SHARES.c.image_id)
-            .offset(start)
-        )
-        if stop is not None:
-            ids = ids.limit(max(stop - start, 0))
-        with self._connection() as db:
-            wanted = [row.image_id for row in db.execute(ids)]
-            if not wanted:
-                return iter(())
-            rows = db.execute(sa.select(_IMAGES).where(_IMAGES.c.id.in_(wanted))).all()
-            by_id = {image.id: image for image in self._images(db, rows)}
-        return iter([by_id[image_id].as_seen_by(account) for image_id in wanted])
-
-    def count_public_images(self, region: Region) -> int:
-        return self._count(
-            sa.select(sa.func.count())
-            .select_from(_IMAGES)
-            .where(_IMAGES.c.owner.is_(None), _IMAGES.c.region == region.id)
-        )
-
-    def count_custom_images(self, owner: Account, region: Region) -> int:
-        return self._count(
-            sa.select(sa.func.count())
-            .select_from(_IMAGES)
-            .where(_IMAGES.c.owner == owner.id, _IMAGES.c.region == region.id)
-        )
-
-    def count_images_shared_with(self, account: Account, region: Region) -> int:
-        return self._count(
-            sa.select(sa.func.count())
-            .select_from(_SHARES)
-            .where(_SHARES.c.account_id == account.id, _SHARES.c.region == region.id)
-        )
 
     def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:
         with self._connection() as db:
@@ -402,33 +342,74 @@ class SqlImageRepository:
             ).first()
             return None if row is None else self._images(db, [row])[0]
 
-    def _count(self, query: sa.Select[Any]) -> int:
+    def all_images(self) -> Iterator[Image]:
         with self._connection() as db:
-            return int(db.execute(query).scalar_one())
+            rows = db.execute(sa.select(_IMAGES).order_by(_IMAGES.c.created_at, _IMAGES.c.id))
+            return iter(self._images(db, rows.all()))
 
-    def _listing(self, query: sa.Select[Any], start: int, stop: int | None) -> Iterator[Image]:
-        query = query.order_by(_IMAGES.c.created_at, _IMAGES.c.id).offset(start)
-        if stop is not None:
-            query = query.limit(max(stop - start, 0))
+    def select_images(
+        self, group: ImageGroup, query: ImageQuery, offset: int, limit: int
+    ) -> tuple[int, Sequence[Image]]:
+        """One group's page, in listing order.  Exact filters (IDs, OS types,
+        architectures) run in SQL; the substring filters (names, platforms)
+        are checked here with :meth:`ImageQuery.matches`, which folds case
+        exactly as the in-memory store does (SQL's ``lower`` and ``LIKE`` do not)."""
+        source: sa.FromClause
+        if group.kind is ImageKind.SHARED:
+            assert group.account is not None
+            source = _IMAGES.join(_SHARES, _SHARES.c.image_id == _IMAGES.c.id)
+            where = [_SHARES.c.account_id == group.account.id, _SHARES.c.region == group.region.id]
+            order = (_SHARES.c.created_at, _SHARES.c.image_id)
+        else:
+            source = _IMAGES
+            owner = (
+                _IMAGES.c.owner.is_(None)
+                if group.kind is ImageKind.PUBLIC
+                else _IMAGES.c.owner == (group.account.id if group.account else None)
+            )
+            where = [owner, _IMAGES.c.region == group.region.id]
+            order = (_IMAGES.c.created_at, _IMAGES.c.id)
+        if query.ids is not None:
+            where.append(_IMAGES.c.id.in_(sorted(query.ids)))
+        if query.os_types is not None:
+            where.append(_IMAGES.c.os_type.in_(sorted(t.value for t in query.os_types)))
+        if query.architectures is not None:
+            where.append(_IMAGES.c.architecture.in_(sorted(a.value for a in query.architectures)))
+        listing = sa.select(_IMAGES).select_from(source).where(*where).order_by(*order)
         with self._connection() as db:
-            return iter(self._images(db, db.execute(query).all()))
+            if query.names is not None or query.platforms is not None:
+                found = [
+                    image
+                    for image in self._images(db, db.execute(listing).all())
+                    if query.matches(image)
+                ]
+                return len(found), found[offset : offset + limit]
+            total = int(
+                db.execute(
+                    sa.select(sa.func.count()).select_from(source).where(*where)
+                ).scalar_one()
+            )
+            if not limit or offset >= total:
+                return total, []
+            rows = db.execute(listing.offset(offset).limit(limit)).all()
+            return total, self._images(db, rows)
 
-    def _insert_shares(self, db: Connection, image: Image) -> None:
-        if not image.shared_with:
+    def _insert_shares(self, db: Connection, record: ImageRecord) -> None:
+        if not record.shared_with:
             return
-        created = _time(image.created_at)
+        created = encode_time(record.created_at)
         db.execute(
             sa.insert(_SHARES),
             [
                 {
-                    "image_id": image.id,
-                    "account_id": share.account.id,
+                    "image_id": record.id,
+                    "account_id": share.account,
                     "position": position,
-                    "shared_at": _time(share.shared_at),
-                    "region": image.region.id,
+                    "shared_at": encode_time(share.shared_at),
+                    "region": record.region,
                     "created_at": created,
                 }
-                for position, share in enumerate(image.shared_with)
+                for position, share in enumerate(record.shared_with)
             ],
         )
 
@@ -436,7 +417,7 @@ class SqlImageRepository:
         """Images from their rows, with their shares (one query for all of them)."""
         if not rows:
             return []
-        shares: dict[str, list[SharePermission]] = {}
+        shares: dict[str, list[dict[str, str]]] = {}
         ids = [row.id for row in rows if row.owner is not None]
         for start in range(0, len(ids), 500):
             found = db.execute(
@@ -446,11 +427,9 @@ class SqlImageRepository:
             )
             for share in found:
                 shares.setdefault(share.image_id, []).append(
-                    SharePermission(
-                        account=Account.of(share.account_id), shared_at=_parse(share.shared_at)
-                    )
+                    {"account": share.account_id, "shared_at": share.shared_at}
                 )
-        return [_image(row, shares.get(row.id, ())) for row in rows]
+        return [_image(row, shares.get(row.id, [])) for row in rows]
 
     # Instances ----------------------------------------------------------------------
 
@@ -460,118 +439,86 @@ class SqlImageRepository:
         return None if row is None else _instance(row)
 
     def add_instance(self, instance: Instance) -> None:
+        row = _instance_row(instance_record(instance))
         with self._connection() as db:
             seq = db.execute(sa.select(sa.func.coalesce(sa.func.max(_INSTANCES.c.seq), 0))).scalar()
-            db.execute(
-                sa.insert(_INSTANCES).values(seq=int(seq or 0) + 1, **_instance_row(instance))
-            )
+            db.execute(sa.insert(_INSTANCES).values(seq=int(seq or 0) + 1, **row))
 
-    def instances(self) -> Iterator[Instance]:
+    def select_instances(
+        self, owner: Account, region: Region | None, offset: int, limit: int
+    ) -> tuple[int, Sequence[Instance]]:
+        where = [_INSTANCES.c.owner == owner.id]
+        if region is not None:
+            where.append(_INSTANCES.c.region == region.id)
         with self._connection() as db:
-            rows = db.execute(sa.select(_INSTANCES).order_by(_INSTANCES.c.seq)).all()
+            total = int(
+                db.execute(
+                    sa.select(sa.func.count()).select_from(_INSTANCES).where(*where)
+                ).scalar_one()
+            )
+            if not limit or offset >= total:
+                return total, []
+            rows = db.execute(
+                sa.select(_INSTANCES)
+                .where(*where)
+                .order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return total, [_instance(row) for row in rows]
+
+    def all_instances(self) -> Iterator[Instance]:
+        with self._connection() as db:
+            rows = db.execute(
+                sa.select(_INSTANCES).order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
+            ).all()
         return iter([_instance(row) for row in rows])
 
 
-# Rows <-> values ------------------------------------------------------------------------
+# Rows <-> records (imagecatalog.records maps records <-> values) ---------------------------
 
 
-def _image_row(image: Image) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "region": image.region.id,
-        "owner": None if image.owner is None else image.owner.id,
-        "name": image.name,
-        "description": image.description,
-        "os_type": image.os_type.value,
-        "platform": image.platform,
-        "os_name": image.os_name,
-        "architecture": image.architecture.value,
-        "size_gb": image.size_gb,
-        "state": image.state.value,
-        "origin": image.origin.value,
-        "created_at": _time(image.created_at),
-        "licence_type": image.licence_type.value,
-        "software": json.dumps(list(image.software)),
-        "support": None if image.support is None else image.support.value,
-        "copied_from": image.copied_from,
-    }
+def _account_row(profile: AccountProfile) -> dict[str, Any]:
+    record = account_record(profile)
+    trusted = record.trusted_sharers
+    return {"id": record.id, "trusted_sharers": None if trusted is None else json.dumps(trusted)}
 
 
-def _image(row: Any, shares: Sequence[SharePermission]) -> Image:
-    return Image(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        region=Region.of(row.region),
-        owner=None if row.owner is None else Account.of(row.owner),
-        os_type=OsType(row.os_type),
-        platform=row.platform,
-        os_name=row.os_name,
-        architecture=Architecture(row.architecture),
-        size_gb=row.size_gb,
-        state=ImageState(row.state),
-        origin=ImageOrigin(row.origin),
-        created_at=_parse(row.created_at),
-        licence_type=LicenceType(row.licence_type),
-        software=json.loads(row.software),
-        support=None if row.support is None else Support(row.support),
-        copied_from=row.copied_from,
-        shared_with=tuple(shares),
+def _account(row: Any) -> AccountProfile:
+    text = row.trusted_sharers
+    return account_from_record(
+        from_data(
+            {"id": row.id, "trusted_sharers": None if text is None else json.loads(text)},
+            AccountRecord,
+        )
     )
 
 
-def _instance_row(instance: Instance) -> dict[str, Any]:
-    return {
-        "id": instance.id,
-        "owner": instance.owner.id,
-        "region": instance.region.id,
-        "image_id": instance.image_id,
-        "os_type": instance.os_type.value,
-        "platform": instance.platform,
-        "os_name": instance.os_name,
-        "architecture": instance.architecture.value,
-        "system_disk_gb": instance.system_disk_gb,
-        "licence_type": instance.licence_type.value,
-        "launched_at": _time(instance.launched_at),
-        "charges": json.dumps(
-            [
-                {
-                    "item": c.item.value,
-                    "region": c.region.id,
-                    "quantity": c.quantity,
-                    "unit": c.unit,
-                    "reason": c.reason,
-                }
-                for c in instance.charges
-            ]
-        ),
-    }
+def _image_row(record: ImageRecord) -> dict[str, Any]:
+    row = to_data(record)
+    del row["shared_with"]
+    row["software"] = json.dumps(row["software"])
+    return row
+
+
+def _image(row: Any, shares: list[dict[str, str]]) -> Image:
+    data = dict(row._mapping)
+    data["software"] = json.loads(data["software"])
+    data["shared_with"] = shares
+    return image_from_record(from_data(data, ImageRecord))
+
+
+def _instance_row(record: InstanceRecord) -> dict[str, Any]:
+    row = to_data(record)
+    row["charges"] = json.dumps(row["charges"])
+    return row
 
 
 def _instance(row: Any) -> Instance:
-    return Instance(
-        id=row.id,
-        owner=Account.of(row.owner),
-        region=Region.of(row.region),
-        image_id=row.image_id,
-        os_type=OsType(row.os_type),
-        platform=row.platform,
-        os_name=row.os_name,
-        architecture=Architecture(row.architecture),
-        system_disk_gb=row.system_disk_gb,
-        licence_type=LicenceType(row.licence_type),
-        launched_at=_parse(row.launched_at),
-        charges=[
-            Charge(
-                item=ChargeItem(c["item"]),
-                region=Region.of(c["region"]),
-                quantity=c["quantity"],
-                unit=c["unit"],
-                reason=c["reason"],
-            )
-            for c in json.loads(row.charges)
-        ],
-    )
+    data = dict(row._mapping)
+    del data["seq"]
+    data["charges"] = json.loads(data["charges"])
+    return instance_from_record(from_data(data, InstanceRecord))
 
 
 # Engines ----------------------------------------------------------------------------------

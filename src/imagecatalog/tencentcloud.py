@@ -37,7 +37,7 @@ import json
 import threading
 import unittest
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -47,12 +47,9 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
 from tencentcloud.cvm.v20170312.cvm_client import CvmClient
 
 from imagecatalog.accounts import Account
-from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
-from imagecatalog.images import ImageKind
-from imagecatalog.instances import Instance
-from imagecatalog.regions import Region
-from imagecatalog.serialization import format_time, to_api
-from imagecatalog.service import MAX_PAGE_SIZE, ImageService
+from imagecatalog.cvm import CvmActions
+from imagecatalog.exceptions import ImageCatalogError
+from imagecatalog.service import ImageService
 
 __all__ = ["DEFAULT_ACCOUNT", "MockCvm", "mock_cvm"]
 
@@ -67,43 +64,11 @@ _INHERITED = object()
 #: The account a mock acts as when no credential mapping says otherwise.
 DEFAULT_ACCOUNT = "100000000001"
 
-_FILTERS = ("image-id", "image-type", "image-name", "platform")
-_MAX_FILTERS = 10
-_MAX_FILTER_VALUES = 5
-
-
-class _RefusalError(Exception):
-    """A provider error raised by the adapter itself (not by the service)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class _DryRunPassedError(Exception):
-    """Raised inside a unit of work to undo a DryRun call that would succeed."""
-
-
-def _param(
-    params: Mapping[str, Any], key: str, kind: type, default: Any = None, *, required: bool = False
-) -> Any:
-    if key not in params or params[key] is None:
-        if required:
-            raise _RefusalError("MissingParameter", f"the request is missing the parameter {key}")
-        return default
-    value = params[key]
-    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-        raise _RefusalError(
-            "InvalidParameter",
-            f"parameter {key} must be {kind.__name__}, not {type(value).__name__}",
-        )
-    return value
-
 
 class MockCvm:
     """The fake CVM endpoint: holds the :class:`~imagecatalog.ImageService` that
-    answers, and patches ``CvmClient.call`` while active.
+    answers (through :class:`~imagecatalog.cvm.CvmActions`), and patches
+    ``CvmClient.call`` while active.
 
     Use it through :func:`mock_cvm`: as a context manager, as a decorator of
     functions and classes, or with :meth:`start` and :meth:`stop`.  Activations
@@ -119,32 +84,18 @@ class MockCvm:
         public_catalog: bool = True,
     ) -> None:
         if service is None:
-            service = ImageService.with_public_catalog() if public_catalog else ImageService()
+            service = ImageService(public_catalog=public_catalog)
         self.service = service
         self.account = Account.of(account)
         self.credentials = {
             secret_id: Account.of(owner) for secret_id, owner in (credentials or {}).items()
         }
         for known in (self.account, *self.credentials.values()):
-            if not service.repository.has_account(known.id):
-                service.register_account(known)
+            service.register_account(known, exist_ok=True)
+        self.actions = CvmActions(service)
         self._activation_lock = threading.Lock()
         self._activations = 0
         self._saved_call: Any = _INHERITED
-        self._handlers: dict[str, Callable[[Account, Region, Mapping[str, Any]], dict[str, Any]]]
-        self._handlers = {
-            "DescribeImages": self._describe_images,
-            "CreateImage": self._create_image,
-            "ImportImage": self._import_image,
-            "SyncImages": self._sync_images,
-            "ModifyImageSharePermission": self._modify_share_permission,
-            "DescribeImageSharePermission": self._describe_share_permission,
-            "ModifyImageAttribute": self._modify_image_attribute,
-            "DeleteImages": self._delete_images,
-            "DescribeImageQuota": self._describe_image_quota,
-            "RunInstances": self._run_instances,
-            "DescribeInstances": self._describe_instances,
-        }
 
     # Activation -------------------------------------------------------------------
 
@@ -262,321 +213,14 @@ class MockCvm:
     def answer(self, client: CvmClient, action: str, params: Mapping[str, Any]) -> str:
         """The JSON body the provider would send for *action*, or the SDK's exception."""
         request_id = str(uuid.uuid4())
-        handler = self._handlers.get(action)
-        if handler is None:
-            raise TencentCloudSDKException(
-                "UnsupportedOperation",
-                f"{action} is not modelled by imagecatalog's fake CVM endpoint; it models "
-                f"{', '.join(self._handlers)}",
-                request_id,
-            )
         try:
-            region = Region.of(client.region)
-            caller = self.account_for(client)
-            body = handler(caller, region, params)
+            body = self.actions.handle(
+                action, params, caller=self.account_for(client), region=client.region
+            )
         except ImageCatalogError as error:
             raise TencentCloudSDKException(str(error.code), error.message, request_id) from None
-        except _RefusalError as refusal:
-            raise TencentCloudSDKException(refusal.code, refusal.message, request_id) from None
-        except _DryRunPassedError:
-            raise TencentCloudSDKException(
-                "DryRunOperation",
-                f"DryRun: {action} would have succeeded; nothing was changed",
-                request_id,
-            ) from None
         body["RequestId"] = request_id
         return json.dumps({"Response": body})
-
-    def _dry_run(self, params: Mapping[str, Any], action: Callable[[], _T]) -> _T:
-        """Run *action*; with DryRun, run it in a unit of work that is then undone."""
-        if not _param(params, "DryRun", bool, False):
-            return action()
-        with self.service.repository.transaction():
-            action()
-            raise _DryRunPassedError
-
-    # Actions ----------------------------------------------------------------------
-
-    def _describe_images(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_ids = _param(params, "ImageIds", list)
-        filters = _param(params, "Filters", list)
-        offset = _param(params, "Offset", int, 0)
-        limit = _param(params, "Limit", int, 20)
-        if image_ids and filters:
-            raise _RefusalError(
-                ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
-                "ImageIds and Filters cannot be given together",
-            )
-        if offset < 0:
-            raise _RefusalError(ErrorCode.INVALID_PARAMETER_VALUE, f"Offset {offset} is negative")
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise _RefusalError(
-                ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
-                f"Limit must be from 1 to {MAX_PAGE_SIZE}, not {limit}",
-            )
-        wanted = self._filters(filters or [])
-        kinds = wanted.get("image-type")
-        everything = list(
-            self._all_visible(
-                caller,
-                region,
-                image_ids or None,
-                None if kinds is None else [ImageKind(k) for k in kinds],
-            )
-        )
-        ids, names, platforms = (
-            wanted.get("image-id"),
-            wanted.get("image-name"),
-            wanted.get("platform"),
-        )
-        matches = [
-            image
-            for image in everything
-            if (ids is None or image.id in ids)
-            and (names is None or any(n.casefold() in image.name.casefold() for n in names))
-            and (
-                platforms is None
-                or any(p.casefold() in image.platform.casefold() for p in platforms)
-            )
-        ]
-        return {
-            "TotalCount": len(matches),
-            "ImageSet": [to_api(image, caller) for image in matches[offset : offset + limit]],
-        }
-
-    def _filters(self, filters: list[Any]) -> dict[str, list[str]]:
-        if len(filters) > _MAX_FILTERS:
-            raise _RefusalError(
-                "InvalidFilterValue.LimitExceeded",
-                f"at most {_MAX_FILTERS} filters, not {len(filters)}",
-            )
-        wanted: dict[str, list[str]] = {}
-        for index, item in enumerate(filters):
-            if not isinstance(item, Mapping):
-                raise _RefusalError("InvalidFilter", f"Filters.{index} is not a filter")
-            name, values = item.get("Name"), item.get("Values")
-            if name not in _FILTERS:
-                raise _RefusalError(
-                    "InvalidFilter",
-                    f"filter {name!r} is not supported; use one of {', '.join(_FILTERS)}",
-                )
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise _RefusalError("InvalidFilter", f"filter {name} needs a list of strings")
-            if not values:
-                raise _RefusalError("InvalidFilter", f"filter {name} needs at least one value")
-            if len(values) > _MAX_FILTER_VALUES:
-                raise _RefusalError(
-                    "InvalidFilterValue.LimitExceeded",
-                    f"filter {name} has {len(values)} values; at most {_MAX_FILTER_VALUES}",
-                )
-            if name == "image-type":
-                for value in values:
-                    try:
-                        ImageKind(value)
-                    except ValueError:
-                        raise _RefusalError(
-                            "InvalidFilter",
-                            f"image-type {value!r} is not PUBLIC_IMAGE, PRIVATE_IMAGE or "
-                            "SHARED_IMAGE",
-                        ) from None
-            wanted.setdefault(name, []).extend(values)
-        return wanted
-
-    def _all_visible(
-        self,
-        caller: Account,
-        region: Region,
-        image_ids: list[str] | None,
-        kinds: list[ImageKind] | None,
-    ) -> Iterator[Any]:
-        offset = 0
-        while True:
-            page = self.service.describe_images(
-                caller,
-                region,
-                image_ids=image_ids,
-                kinds=kinds,
-                offset=offset,
-                limit=MAX_PAGE_SIZE,
-            )
-            yield from page.items
-            offset += MAX_PAGE_SIZE
-            if offset >= page.total_count:
-                return
-
-    def _create_image(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        if params.get("SnapshotIds") or params.get("DataDiskIds"):
-            raise _RefusalError(
-                "UnsupportedOperation",
-                "CreateImage from snapshots or with data disks is not modelled by "
-                "imagecatalog; create from an InstanceId",
-            )
-        instance_id = _param(params, "InstanceId", str)
-        if instance_id is None:
-            raise _RefusalError(
-                "InvalidParameter.SpecifyOneParameter",
-                "give an InstanceId (SnapshotIds are not modelled)",
-            )
-        name = _param(params, "ImageName", str, required=True)
-        description = _param(params, "ImageDescription", str, "")
-        image = self._dry_run(
-            params,
-            lambda: self.service.create_image(
-                caller, instance_id, name=name, description=description
-            ),
-        )
-        return {"ImageId": image.id}
-
-    def _import_image(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image = self._dry_run(
-            params,
-            lambda: self.service.import_image(
-                caller,
-                region,
-                name=_param(params, "ImageName", str, required=True),
-                image_url=_param(params, "ImageUrl", str, required=True),
-                platform=_param(params, "OsType", str, required=True),
-                os_version=_param(params, "OsVersion", str, required=True),
-                architecture=_param(params, "Architecture", str, required=True),
-                description=_param(params, "ImageDescription", str, ""),
-                licence_type=_param(params, "LicenseType", str, "TencentCloud"),
-                force=_param(params, "Force", bool, False),
-            ),
-        )
-        return {"ImageId": image.id}
-
-    def _sync_images(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_ids = _param(params, "ImageIds", list, required=True)
-        destinations = _param(params, "DestinationRegions", list, required=True)
-        if len(image_ids) != 1:
-            raise _RefusalError(
-                "InvalidParameterValue.LimitExceeded",
-                f"SyncImages copies one image per call, not {len(image_ids)}",
-            )
-        name = _param(params, "ImageName", str)
-        copies = self._dry_run(
-            params, lambda: self.service.copy_image(caller, image_ids[0], destinations, name=name)
-        )
-        if not _param(params, "ImageSetRequired", bool, False):
-            return {"ImageSet": []}
-        return {"ImageSet": [{"ImageId": c.id, "Region": c.region.id} for c in copies]}
-
-    def _modify_share_permission(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_id = _param(params, "ImageId", str, required=True)
-        accounts = _param(params, "AccountIds", list, required=True)
-        permission = _param(params, "Permission", str, required=True)
-        if permission == "SHARE":
-            self.service.share_image(caller, image_id, accounts)
-        elif permission == "CANCEL":
-            self.service.unshare_image(caller, image_id, accounts)
-        else:
-            raise _RefusalError(
-                ErrorCode.INVALID_PARAMETER_VALUE,
-                f"Permission must be SHARE or CANCEL, not {permission!r}",
-            )
-        return {}
-
-    def _describe_share_permission(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_id = _param(params, "ImageId", str, required=True)
-        permissions = self.service.share_permissions(caller, image_id)
-        return {
-            "SharePermissionSet": [
-                {"CreatedTime": format_time(p.shared_at), "AccountId": p.account.id}
-                for p in permissions
-            ]
-        }
-
-    def _modify_image_attribute(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        self.service.modify_image(
-            caller,
-            _param(params, "ImageId", str, required=True),
-            name=_param(params, "ImageName", str),
-            description=_param(params, "ImageDescription", str),
-        )
-        return {}
-
-    def _delete_images(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_ids = _param(params, "ImageIds", list, required=True)
-        self._dry_run(params, lambda: self.service.delete_images(caller, image_ids))
-        return {}
-
-    def _describe_image_quota(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return {"ImageNumQuota": self.service.image_quota(caller, region).limit}
-
-    def _run_instances(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        image_id = _param(params, "ImageId", str, required=True)
-        count = _param(params, "InstanceCount", int, 1)
-        if not 1 <= count <= 100:
-            raise _RefusalError(
-                ErrorCode.INVALID_PARAMETER_VALUE,
-                f"InstanceCount must be from 1 to 100, not {count}",
-            )
-        image = self.service.get_image(caller, image_id)
-        if image.region != region:
-            raise InvalidParameterError(
-                f"image {image_id} is in {image.region.id}, not in {region.id}: launch it in "
-                "its own region, or copy it here first",
-                parameter="ImageId",
-                value=image_id,
-                code=ErrorCode.INVALID_IMAGE_ID_NOT_FOUND,
-            )
-        launched: list[str] = []
-
-        def run() -> None:
-            with self.service.repository.transaction():  # all the instances or none
-                for _ in range(count):
-                    launched.append(self.service.launch_instance(caller, image_id).id)
-
-        self._dry_run(params, run)
-        return {"InstanceIdSet": launched}
-
-    def _describe_instances(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        wanted = _param(params, "InstanceIds", list)
-        if wanted is not None:
-            instances = [self.service.get_instance(caller, instance_id) for instance_id in wanted]
-        else:
-            instances = [
-                instance
-                for instance in self.service.repository.instances()
-                if instance.owner == caller
-            ]
-        here = [instance for instance in instances if instance.region == region]
-        return {"TotalCount": len(here), "InstanceSet": [_instance(i) for i in here]}
-
-
-def _instance(instance: Instance) -> dict[str, Any]:
-    return {
-        "InstanceId": instance.id,
-        "Placement": {"Zone": f"{instance.region.id}-1"},
-        "ImageId": instance.image_id,
-        "OsName": instance.os_name,
-        "InstanceState": "RUNNING",
-        "CreatedTime": format_time(instance.launched_at),
-        "LicenseType": instance.licence_type.value,
-        "SystemDisk": {"DiskSize": instance.system_disk_gb},
-    }
 
 
 def mock_cvm(

@@ -36,7 +36,7 @@ def normal_images(service: ImageService) -> list[str]:
     """IDs of the catalog's NORMAL custom images."""
     return sorted(
         image.id
-        for image in service.repository.images()
+        for image in service.contents().images
         if image.owner is not None and image.state is ImageState.NORMAL
     )
 
@@ -46,7 +46,7 @@ def test_quota_is_never_exceeded(service: ImageService) -> None:
     """No account ever holds more custom images in a region than its quota."""
     counts = Counter(
         (image.owner.id, image.region.id)
-        for image in service.repository.images()
+        for image in service.contents().images
         if image.owner is not None
     )
     for (account, _), used in counts.items():
@@ -60,7 +60,7 @@ def test_quota_is_never_exceeded(service: ImageService) -> None:
 def test_shares_never_exceed_the_limit(service: ImageService) -> None:
     """No image is ever shared with more accounts than the share limit, nor with
     its owner, nor twice with one account, nor while not NORMAL or BYOL."""
-    for image in service.repository.images():
+    for image in service.contents().images:
         receivers = [share.account.id for share in image.shared_with]
         assert len(receivers) <= service.limits.accounts_per_shared_image
         assert len(set(receivers)) == len(receivers)
@@ -74,7 +74,7 @@ def test_shares_never_exceed_the_limit(service: ImageService) -> None:
 def test_visibility_is_public_own_and_shared_in_region(service: ImageService) -> None:
     """In a region, an account sees exactly the public images, its own custom
     images and the images shared with it there, and nothing else."""
-    everything = list(service.repository.images())
+    everything = list(service.contents().images)
     for account in account_ids_of(service):
         for region in REGIONS:
             expected = {
@@ -118,13 +118,13 @@ def test_copies_keep_the_image_and_take_the_destination_region(
     sources = normal_images(service)
     if not sources:
         return
-    source = service.repository.get_image(data.draw(st.sampled_from(sources)))
+    source = service.store.get_image(data.draw(st.sampled_from(sources)))
     assert source is not None and source.owner is not None
     destination = data.draw(
         st.sampled_from(REGIONS).filter(lambda region: region != source.region.id)
     )
     quota = service.image_quota(source.owner, destination)
-    taken = service.repository.find_custom_image(source.owner, Region.of(destination), source.name)
+    taken = service.store.find_custom_image(source.owner, Region.of(destination), source.name)
     if quota.available == 0 or taken is not None:
         return  # refused there, by the quota or name rules tested elsewhere
     (copy,) = service.copy_image(source.owner, source.id, [destination])

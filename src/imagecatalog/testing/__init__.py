@@ -21,16 +21,19 @@ automatically once imagecatalog is installed).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Self, TypeVar
 
+from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account
-from imagecatalog.exceptions import ImageCatalogError
-from imagecatalog.images import Architecture, Image, LicenceType, OsType
+from imagecatalog.clocks import DEFAULT_START, stepping_clock
+from imagecatalog.exceptions import AccountAlreadyExistsError, ImageCatalogError
+from imagecatalog.images import Architecture, Image, ImageKind, LicenceType, OsType
 from imagecatalog.limits import Limits
 from imagecatalog.memory import InMemoryImageRepository
+from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import ImageRepository
+from imagecatalog.repository import CatalogStore
 from imagecatalog.service import ImageService
 
 __all__ = [
@@ -46,9 +49,6 @@ __all__ = [
 
 _E = TypeVar("_E", bound=ImageCatalogError)
 
-#: Where :func:`stepping_clock` starts by default.
-DEFAULT_START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
 #: Public images the builder publishes on demand: platform -> (OS type, OS name, size).
 _PUBLIC_BASES: dict[str, tuple[OsType, str, int]] = {
     "TencentOS": (OsType.LINUX, "TencentOS Server 3.1 (TK4) 64bit", 20),
@@ -59,31 +59,14 @@ _PUBLIC_BASES: dict[str, tuple[OsType, str, int]] = {
 }
 
 
-def stepping_clock(
-    start: datetime = DEFAULT_START, step: timedelta = timedelta(seconds=1)
-) -> Callable[[], datetime]:
-    """A clock for tests: *start*, then one *step* later at every reading.
-
-    Thread-safe enough for tests: each reading is a new instant.
-    """
-    ticks = iter(range(2**62))
-    return lambda: start + step * next(ticks)
-
-
 def catalog_state(service: ImageService) -> Hashable:
-    """Everything *service*'s repository holds, as one comparable value.
+    """Everything *service*'s catalog holds, as one comparable value.
 
     Compare two readings to prove that a call changed nothing.  It reads the
     whole catalog: meant for tests, not for large catalogs.
     """
-    repository = service.repository
-    accounts = tuple(repository.accounts())
-    return (
-        accounts,
-        frozenset(repository.images()),
-        frozenset(repository.instances()),
-        tuple(repository.trusted_sharers(account.id) for account in accounts),
-    )
+    contents = service.contents()
+    return (contents.accounts, frozenset(contents.images), frozenset(contents.instances))
 
 
 def expect_refusal(
@@ -126,13 +109,17 @@ class CatalogBuilder:
         self,
         *,
         limits: Limits | None = None,
-        repository: ImageRepository | None = None,
+        store: CatalogStore | None = None,
         clock: Callable[[], datetime] | None = None,
         seed: int = 0,
         instant: bool = True,
+        repository: CatalogStore | None = None,
     ) -> None:
+        if repository is not None:
+            deprecated("CatalogBuilder(repository=...)", "pass store=")
+            store = repository if store is None else store
         self._service = ImageService(
-            repository,
+            store,
             limits=limits,
             clock=stepping_clock() if clock is None else clock,
             instant=instant,
@@ -191,7 +178,7 @@ class CatalogBuilder:
         place = Region.of(region)
         arch = Architecture.parse(architecture)
         self._ensure_accounts([owner, *shared_with])
-        base = self._find_public(place, platform, arch) or self._publish(
+        base = self._find_public(owner, place, platform, arch) or self._publish(
             place, None, platform, arch, ()
         )
         instance = self._service.launch_instance(owner, base.id)
@@ -248,7 +235,7 @@ class CatalogBuilder:
         place = None if region is None else Region.of(region)
         found = [
             image
-            for image in self._service.repository.images()
+            for image in self._service.contents().images
             if image.name == name
             and (owner_id is None or (image.owner is not None and image.owner.id == owner_id))
             and (place is None or image.region == place)
@@ -263,17 +250,20 @@ class CatalogBuilder:
 
     def _settled(self, image: Image) -> Image:
         """*image* finished: completed if the service works step by step."""
-        return image if self._instant else self._service.complete(image.id)
+        return image if self._instant else self._service.provider.complete(image)
 
     def _ensure_accounts(self, accounts: Iterable[Account | str]) -> None:
-        repository = self._service.repository
         for account in accounts:
-            if not repository.has_account(Account.of(account).id):
-                self._service.register_account(account)
+            self._service.register_account(account, exist_ok=True)
 
-    def _find_public(self, region: Region, platform: str, arch: Architecture) -> Image | None:
-        for image in self._service.repository.public_images(region):
-            if image.platform == platform and image.architecture is arch:
+    def _find_public(
+        self, viewer: Account | str, region: Region, platform: str, arch: Architecture
+    ) -> Image | None:
+        query = ImageQuery(
+            kinds=[ImageKind.PUBLIC], platforms=[platform], architectures=[arch], limit=100
+        )
+        for image in self._service.describe_images(viewer, region, query):
+            if image.platform == platform:
                 return image
         return None
 
@@ -292,7 +282,7 @@ class CatalogBuilder:
             )
         os_type, os_name, size = _PUBLIC_BASES[platform]
         label = os_name if arch is Architecture.X86_64 else f"{os_name} ({arch.value})"
-        return self._service.publish_public_image(
+        return self._service.provider.publish_public_image(
             region,
             name=name or label,
             os_type=os_type,
@@ -308,7 +298,7 @@ def public_catalog(*, limits: Limits | None = None, seed: int = 0) -> ImageServi
     """A service that starts with the built-in public image catalog in every
     region (:mod:`imagecatalog.public_catalog`), and no accounts yet; times and
     new IDs are repeatable."""
-    return ImageService.with_public_catalog(limits=limits, clock=stepping_clock(), id_seed=seed)
+    return ImageService(limits=limits, clock=stepping_clock(), id_seed=seed, public_catalog=True)
 
 
 class AccountFactory:
@@ -329,8 +319,10 @@ class AccountFactory:
         """Register *account_id* (or the next free ID) in *service*; return the account."""
         if account_id is not None:
             return service.register_account(account_id)
-        while service.repository.has_account(str(self._next)):
+        while True:
+            candidate = str(self._next)
             self._next += 1
-        account = service.register_account(str(self._next))
-        self._next += 1
-        return account
+            try:
+                return service.register_account(candidate)
+            except AccountAlreadyExistsError:
+                continue

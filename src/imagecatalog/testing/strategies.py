@@ -23,7 +23,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account
+from imagecatalog.clocks import stepping_clock
 from imagecatalog.exceptions import ImageCatalogError
 from imagecatalog.images import (
     MAX_NAME_LENGTH,
@@ -39,9 +41,8 @@ from imagecatalog.images import (
 )
 from imagecatalog.limits import Limits
 from imagecatalog.regions import Region
-from imagecatalog.repository import ImageRepository
+from imagecatalog.repository import CatalogStore
 from imagecatalog.service import ImageService
-from imagecatalog.testing import stepping_clock
 
 __all__ = [
     "SMALL_LIMITS",
@@ -217,16 +218,18 @@ def new_catalog(
     accounts: int = 4,
     regions: Sequence[Region | str] = ("ap-guangzhou", "ap-singapore", "eu-frankfurt"),
     instant: bool = False,
-    repository: ImageRepository | None = None,
+    store: CatalogStore | None = None,
+    repository: CatalogStore | None = None,
 ) -> ImageService:
     """A small service: one public Ubuntu image per region and *accounts*
-    registered accounts ``100000000001``, ``100000000002``, ..., on *repository*
+    registered accounts ``100000000001``, ``100000000002``, ..., on *store*
     (a fresh in-memory one by default)."""
-    service = ImageService(
-        repository, limits=limits, clock=stepping_clock(), instant=instant, id_seed=0
-    )
+    if repository is not None:
+        deprecated("new_catalog(repository=...)", "pass store=")
+        store = repository if store is None else store
+    service = ImageService(store, limits=limits, clock=stepping_clock(), instant=instant, id_seed=0)
     for region in regions:
-        service.publish_public_image(
+        service.provider.publish_public_image(
             region,
             name="Ubuntu Server 22.04 LTS 64bit",
             os_type=OsType.LINUX,
@@ -242,11 +245,11 @@ def new_catalog(
 
 def account_ids_of(service: ImageService) -> list[str]:
     """The IDs of *service*'s registered accounts."""
-    return [account.id for account in service.repository.accounts()]
+    return [profile.id for profile in service.contents().accounts]
 
 
 def _regions_of(service: ImageService) -> list[str]:
-    return sorted({image.region.id for image in service.repository.images()})
+    return sorted({image.region.id for image in service.contents().images})
 
 
 @st.composite
@@ -262,8 +265,9 @@ def operations(
         return draw(_malformed_operation(service))
     accounts = account_ids_of(service)
     places = _regions_of(service)
-    image_list = sorted(image.id for image in service.repository.images())
-    instance_list = sorted(instance.id for instance in service.repository.instances())
+    contents = service.contents()
+    image_list = sorted(image.id for image in contents.images)
+    instance_list = sorted(instance.id for instance in contents.instances)
     caller = draw(st.sampled_from(accounts))
     some_image = draw(st.sampled_from(image_list)) if image_list else "img-00000000"
     names = st.sampled_from(CATALOG_NAMES)
@@ -319,7 +323,7 @@ def operations(
     if kind == "trust":
         trusted = draw(st.none() | st.lists(st.sampled_from(accounts), max_size=2, unique=True))
         return lambda: service.set_trusted_sharers(caller, trusted)
-    finish = service.complete if kind == "complete" else service.fail
+    finish = service.provider.complete if kind == "complete" else service.provider.fail
     return lambda: finish(some_image)
 
 
@@ -392,7 +396,7 @@ def catalogs(
                 architecture="x86_64",
                 image_url="https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/s.qcow2",
             )
-            made.append(image if mode else service.complete(image.id))
+            made.append(image if mode else service.provider.complete(image))
     for image in made[:shares]:
         assert image.owner is not None
         receiver = draw(st.sampled_from([a for a in owners if a != image.owner.id] or owners))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from image_janitor import stale_images, tidy
 
-from imagecatalog import Image, ImageRepository, ImageService, InMemoryImageRepository
+from imagecatalog import CatalogStore, Image, ImageService, InMemoryImageRepository
 from imagecatalog.testing import AccountFactory, CatalogBuilder
 from imagecatalog.testing import strategies as ic
 from imagecatalog.testing.contract import RepositoryContract
@@ -15,12 +15,12 @@ ALICE, BOB = "100000000001", "100000000002"
 
 
 def test_fixtures_come_from_the_plugin(
-    image_service: ImageService, public_catalog: ImageService
+    image_service: ImageService, image_public_catalog: ImageService
 ) -> None:
-    assert list(image_service.repository.images()) == []
+    assert list(image_service.contents().images) == []
     assert (
-        public_catalog.describe_images(
-            AccountFactory()(public_catalog), "ap-tokyo", name="TencentOS Server 4"
+        image_public_catalog.describe_images(
+            AccountFactory()(image_public_catalog), "ap-tokyo", name="TencentOS Server 4"
         ).total_count
         == 2
     )  # x86_64 and ARM
@@ -39,8 +39,9 @@ def test_tidy_keeps_the_newest_and_the_shared(image_catalog_builder: CatalogBuil
 
 
 def test_tidy_touches_only_the_callers_images(
-    public_catalog: ImageService, image_account_factory: AccountFactory
+    image_public_catalog: ImageService, image_account_factory: AccountFactory
 ) -> None:
+    public_catalog = image_public_catalog
     alice, bob = image_account_factory(public_catalog), image_account_factory(public_catalog)
     ubuntu = public_catalog.describe_images(alice, "ap-seoul", platform="Ubuntu").items[0]
     instance = public_catalog.launch_instance(bob, ubuntu.id)
@@ -83,5 +84,5 @@ class AuditedRepository(InMemoryImageRepository):
 class TestAuditedRepository(RepositoryContract):
     """Our store proves it behaves like imagecatalog's own."""
 
-    def make_repository(self) -> ImageRepository:
+    def make_repository(self) -> CatalogStore:
         return AuditedRepository()

@@ -1,0 +1,383 @@
+"""The service's use cases, one short function each (the write side).
+
+Each handler runs inside the unit of work the service opened: it loads what it
+needs from the store, asks the rule modules whether the change is allowed
+(:mod:`~imagecatalog.lifecycle`, :mod:`~imagecatalog.sharing`,
+:mod:`~imagecatalog.limits`), stores the result and returns it.  Arguments
+arrive checked (:mod:`imagecatalog._arguments`); a rule that says no raises,
+and the unit of work undoes whatever the call had written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from imagecatalog._ids import IdGenerator
+from imagecatalog.accounts import Account, AccountProfile
+from imagecatalog.clocks import Clock
+from imagecatalog.contents import CatalogContents
+from imagecatalog.exceptions import (
+    AccountAlreadyExistsError,
+    AccountNotFoundError,
+    ErrorCode,
+    ImageNotFoundError,
+    InstanceNotFoundError,
+    InvalidParameterError,
+    SnapshotError,
+)
+from imagecatalog.images import Image, ImageKind, ImageOrigin, ImageState, replace_checked_fields
+from imagecatalog.instances import Instance
+from imagecatalog.invariants import catalog_violations
+from imagecatalog.lifecycle import (
+    Operation,
+    check_deletable,
+    check_launchable,
+    check_name_free,
+    check_state,
+    require_owner,
+    require_visible,
+)
+from imagecatalog.limits import Limits, Quota, check_image_quota
+from imagecatalog.pricing import launch_charges
+from imagecatalog.query import ImageGroup, ImageQuery
+from imagecatalog.regions import Region
+from imagecatalog.repository import CatalogStore
+from imagecatalog.sharing import check_share, check_unshare, share, unshare
+
+_FAILED = {
+    ImageState.CREATING: ImageState.CREATEFAILED,
+    ImageState.IMPORTING: ImageState.IMPORTFAILED,
+}
+_EVERYTHING = ImageQuery()
+
+
+@attrs.frozen(kw_only=True)
+class Catalog:
+    """What every handler works with: the store, the limits, the clock, the
+    ID generator, and whether the provider's work finishes at once."""
+
+    store: CatalogStore
+    limits: Limits
+    clock: Clock
+    ids: IdGenerator
+    instant: bool
+
+    def now(self) -> datetime:
+        """The clock's time, which must be timezone-aware (it orders listings)."""
+        now: object = self.clock()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise InvalidParameterError(
+                f"the service's clock returned {now!r}; it must return timezone-aware "
+                "datetimes, such as datetime.now(UTC)",
+                parameter="clock",
+                value=now,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        return now
+
+    def new_image_id(self) -> str:
+        return self.ids.new("img", lambda i: self.store.get_image(i) is not None)
+
+    def new_instance_id(self) -> str:
+        return self.ids.new("ins", lambda i: self.store.get_instance(i) is not None)
+
+    def caller(self, account: Account) -> AccountProfile:
+        """*account*'s profile: it must be registered (as a caller, or any account named)."""
+        profile = self.store.get_account(account.id)
+        if profile is None:
+            raise AccountNotFoundError(account)
+        return profile
+
+    def is_registered(self, account: Account) -> bool:
+        return self.store.get_account(account.id) is not None
+
+    def visible(
+        self, viewer: Account, image_id: str, region: Region | None = None
+    ) -> tuple[Image, ImageKind]:
+        return require_visible(self.store.get_image(image_id), image_id, viewer, region)
+
+    def owned(self, owner: Account, image_id: str, operation: Operation) -> Image:
+        image, kind = self.visible(owner, image_id)
+        require_owner(image, kind, owner, operation)
+        return image
+
+    def owned_instance(self, owner: Account, instance_id: str) -> Instance:
+        instance = self.store.get_instance(instance_id)
+        if instance is None or instance.owner != owner:
+            raise InstanceNotFoundError(instance_id, account=owner)
+        return instance
+
+    def quota(self, account: Account, region: Region) -> Quota:
+        used, _ = self.store.select_images(ImageGroup.owned(account, region), _EVERYTHING, 0, 0)
+        return Quota(used=used, limit=self.limits.image_quota_for(account))
+
+    def check_room(self, owner: Account, region: Region, name: str) -> None:
+        """A new custom image named *name* fits in *region*: name free, quota left."""
+        check_name_free(name, owner, region, self.store.find_custom_image(owner, region, name))
+        check_image_quota(owner, region, self.quota(owner, region))
+
+    def settled(self, pending: ImageState) -> ImageState:
+        """The state new work starts in: NORMAL at once, or *pending* until finished."""
+        return ImageState.NORMAL if self.instant else pending
+
+
+# Accounts -------------------------------------------------------------------------------
+
+
+def register_account(catalog: Catalog, account: Account, *, exist_ok: bool) -> Account:
+    if catalog.is_registered(account):
+        if exist_ok:
+            return account
+        raise AccountAlreadyExistsError(account)
+    catalog.store.add_account(AccountProfile(account=account))
+    return account
+
+
+def set_trusted_sharers(
+    catalog: Catalog, caller: Account, sharers: Sequence[Account] | None
+) -> frozenset[Account] | None:
+    profile = catalog.caller(caller)
+    for sharer in sharers or ():
+        catalog.caller(sharer)
+    trusted = None if sharers is None else frozenset(sharers)
+    catalog.store.replace_account(attrs.evolve(profile, trusted_sharers=trusted))
+    return trusted
+
+
+# Instances and custom images ------------------------------------------------------------
+
+
+def launch_instance(catalog: Catalog, caller: Account, image_id: str) -> Instance:
+    profile = catalog.caller(caller)
+    image, kind = catalog.visible(caller, image_id)
+    check_launchable(image, kind, caller, profile.trusted_sharers)
+    instance = Instance(
+        id=catalog.new_instance_id(),
+        owner=caller,
+        region=image.region,
+        image_id=image.id,
+        os_type=image.os_type,
+        platform=image.platform,
+        os_name=image.os_name,
+        architecture=image.architecture,
+        system_disk_gb=image.size_gb,
+        licence_type=image.licence_type,
+        launched_at=catalog.now(),
+        charges=launch_charges(image),
+    )
+    catalog.store.add_instance(instance)
+    return instance
+
+
+def create_image(
+    catalog: Catalog, caller: Account, instance_id: str, *, name: str, description: str
+) -> Image:
+    catalog.caller(caller)
+    instance = catalog.owned_instance(caller, instance_id)
+    catalog.check_room(caller, instance.region, name)
+    image = Image(
+        id=catalog.new_image_id(),
+        name=name,
+        description=description,
+        region=instance.region,
+        owner=caller,
+        os_type=instance.os_type,
+        platform=instance.platform,
+        os_name=instance.os_name,
+        architecture=instance.architecture,
+        size_gb=instance.system_disk_gb,
+        state=catalog.settled(ImageState.CREATING),
+        origin=ImageOrigin.CREATE_IMAGE,
+        created_at=catalog.now(),
+        licence_type=instance.licence_type,
+    )
+    catalog.store.add_image(image)
+    return image
+
+
+def import_image(catalog: Catalog, caller: Account, draft: Image) -> Image:
+    """*draft* (checked, with a placeholder ID and time) imported for *caller*."""
+    catalog.caller(caller)
+    catalog.check_room(caller, draft.region, draft.name)
+    image = replace_checked_fields(
+        draft,
+        id=catalog.new_image_id(),
+        state=catalog.settled(ImageState.IMPORTING),
+        created_at=catalog.now(),
+    )
+    catalog.store.add_image(image)
+    return image
+
+
+def copy_image(
+    catalog: Catalog,
+    caller: Account,
+    image_id: str,
+    destinations: Sequence[Region],
+    name: str | None,
+) -> tuple[Image, ...]:
+    catalog.caller(caller)
+    source = catalog.owned(caller, image_id, Operation.COPY)
+    check_state(source, Operation.COPY)
+    if source.region in destinations:
+        raise InvalidParameterError(
+            f"cannot copy image {source.id} to {source.region.id}: that is the "
+            "region it is in; choose other destination regions",
+            parameter="destination_regions",
+            value=[region.id for region in destinations],
+            code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
+        )
+    copy_name = source.name if name is None else name
+    for destination in destinations:
+        catalog.check_room(caller, destination, copy_name)
+    copies = tuple(
+        replace_checked_fields(
+            source,
+            id=catalog.new_image_id(),
+            name=copy_name,
+            region=destination,
+            state=catalog.settled(ImageState.SYNCING),
+            created_at=catalog.now(),
+            copied_from=source.id,
+            shared_with=(),
+        )
+        for destination in destinations
+    )
+    for copy in copies:
+        catalog.store.add_image(copy)
+    return copies
+
+
+def modify_image(
+    catalog: Catalog,
+    caller: Account,
+    image_id: str,
+    *,
+    name: str | None,
+    description: str | None,
+) -> Image:
+    catalog.caller(caller)
+    image = catalog.owned(caller, image_id, Operation.MODIFY)
+    check_state(image, Operation.MODIFY)
+    if name is not None:
+        existing = catalog.store.find_custom_image(caller, image.region, name)
+        check_name_free(name, caller, image.region, existing, ignoring=(image.id,))
+    changed = replace_checked_fields(
+        image,
+        name=image.name if name is None else name,
+        description=image.description if description is None else description,
+    )
+    catalog.store.replace_image(changed)
+    return changed
+
+
+def delete_images(catalog: Catalog, caller: Account, image_ids: Sequence[str]) -> tuple[Image, ...]:
+    catalog.caller(caller)
+    doomed = []
+    for image_id in image_ids:  # each image passes every rule before the next is looked at
+        image = catalog.owned(caller, image_id, Operation.DELETE)
+        check_deletable(image)
+        doomed.append(image)
+    for image in doomed:
+        catalog.store.remove_image(image.id)
+    return tuple(doomed)
+
+
+# Sharing --------------------------------------------------------------------------------
+
+
+def share_image(
+    catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
+) -> Image:
+    catalog.caller(caller)
+    image = catalog.owned(caller, image_id, Operation.SHARE)
+    check_share(
+        image,
+        caller,
+        accounts,
+        limit=catalog.limits.accounts_per_shared_image,
+        is_registered=catalog.is_registered,
+    )
+    shared = share(image, accounts, catalog.now())
+    catalog.store.replace_image(shared)
+    return shared
+
+
+def unshare_image(
+    catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
+) -> Image:
+    catalog.caller(caller)
+    image = catalog.owned(caller, image_id, Operation.UNSHARE)
+    check_unshare(image, caller, accounts)
+    remaining = unshare(image, accounts)
+    catalog.store.replace_image(remaining)
+    return remaining
+
+
+# The provider's side --------------------------------------------------------------------
+
+
+def publish_public_image(catalog: Catalog, draft: Image) -> Image:
+    """*draft* (checked, with a placeholder ID and time) published."""
+    image = replace_checked_fields(draft, id=catalog.new_image_id(), created_at=catalog.now())
+    catalog.store.add_image(image)
+    return image
+
+
+def add_public_images(catalog: Catalog, images: Sequence[Image]) -> tuple[Image, ...]:
+    for image in images:
+        if catalog.store.get_image(image.id) is not None:
+            raise InvalidParameterError(
+                f"image ID {image.id} is already taken; public images need fresh IDs",
+                parameter="images",
+                value=image.id,
+            )
+        catalog.store.add_image(image)
+    return tuple(images)
+
+
+def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
+    """The provider's work on *image_id* ends: NORMAL, or failed (a failed copy
+    disappears and None is returned)."""
+    image = catalog.store.get_image(image_id)
+    if image is None:
+        raise ImageNotFoundError(image_id)
+    check_state(image, Operation.COMPLETE if succeeded else Operation.FAIL)
+    if not succeeded and image.state is ImageState.SYNCING:
+        catalog.store.remove_image(image_id)
+        return None
+    finished = replace_checked_fields(
+        image, state=ImageState.NORMAL if succeeded else _FAILED[image.state]
+    )
+    catalog.store.replace_image(finished)
+    return finished
+
+
+def load(catalog: Catalog, contents: CatalogContents) -> None:
+    """Put *contents* into an empty store, after checking every invariant (under
+    the catalog's own limits)."""
+    problems = catalog_violations(attrs.evolve(contents, limits=catalog.limits))
+    if problems:
+        raise SnapshotError("; ".join(map(str, problems[:5])))
+    store = catalog.store
+    if next(store.all_accounts(), None) is not None or next(store.all_images(), None):
+        raise SnapshotError("the store to load into is not empty")
+    for profile in contents.accounts:
+        store.add_account(profile)
+    for image in contents.images:
+        store.add_image(image)
+    for instance in contents.instances:
+        store.add_instance(instance)
+
+
+def contents(catalog: Catalog) -> CatalogContents:
+    store = catalog.store
+    return CatalogContents(
+        accounts=store.all_accounts(),
+        images=store.all_images(),
+        instances=store.all_instances(),
+        limits=catalog.limits,
+    )

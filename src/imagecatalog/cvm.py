@@ -1,0 +1,323 @@
+"""The CVM API's image actions over an :class:`~imagecatalog.ImageService`.
+
+One action layer, in the manner of moto's ``responses`` modules: for each
+action, parse the request's parameters (the API's JSON, as the SDKs send it),
+call the service, and render the response's body.  It knows no transport: the
+SDK fake (:mod:`imagecatalog.tencentcloud`) puts it behind the official SDK's
+client, and any endpoint can put it behind HTTP; both get the same answers.
+
+Every refusal is an :class:`~imagecatalog.ImageCatalogError` with the
+provider's code: the service's own, or the request's (``MissingParameter``,
+``InvalidParameter``, ``InvalidFilter``, ...), or
+:class:`~imagecatalog.UnsupportedOperationError` for what is not modelled.
+
+>>> from imagecatalog import ImageService
+>>> service = ImageService(public_catalog=True)
+>>> _ = service.register_account("100000000001")
+>>> body = CvmActions(service).handle(
+...     "DescribeImages", {"Limit": 1}, caller="100000000001", region="ap-guangzhou"
+... )
+>>> body["TotalCount"] > 1, body["ImageSet"][0]["ImageType"]
+(True, 'PUBLIC_IMAGE')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import (
+    ErrorCode,
+    ImageCatalogError,
+    ImageNotFoundError,
+    InvalidParameterError,
+    UnsupportedOperationError,
+)
+from imagecatalog.instances import Instance
+from imagecatalog.query import ImageQuery
+from imagecatalog.regions import Region
+from imagecatalog.serialization import format_time, to_api
+from imagecatalog.service import ImageService
+
+__all__ = ["CvmActions", "DryRunPassedError"]
+
+_T = TypeVar("_T")
+
+#: The most instances one RunInstances call launches here.
+MAX_INSTANCE_COUNT = 100
+
+
+class DryRunPassedError(ImageCatalogError):
+    """A DryRun request would have succeeded; nothing was changed."""
+
+    default_code = ErrorCode.DRY_RUN_OPERATION
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"DryRun: {action} would have succeeded; nothing was changed")
+        self.action = action
+
+
+def _param(
+    params: Mapping[str, Any], key: str, kind: type, default: Any = None, *, required: bool = False
+) -> Any:
+    """The request's *key*, of type *kind*; *default* when absent (or null)."""
+    if key not in params or params[key] is None:
+        if required:
+            raise InvalidParameterError(
+                f"the request is missing the parameter {key}",
+                parameter=key,
+                code=ErrorCode.MISSING_PARAMETER,
+            )
+        return default
+    value = params[key]
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+        raise InvalidParameterError(
+            f"parameter {key} must be {kind.__name__}, not {type(value).__name__}",
+            parameter=key,
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    return value
+
+
+class CvmActions:
+    """Answers CVM API requests from *service*: :meth:`handle` one action."""
+
+    def __init__(self, service: ImageService) -> None:
+        self.service = service
+        self._actions: dict[str, Callable[[Account, Region, Mapping[str, Any]], dict[str, Any]]]
+        self._actions = {
+            "DescribeImages": self._describe_images,
+            "CreateImage": self._create_image,
+            "ImportImage": self._import_image,
+            "SyncImages": self._sync_images,
+            "ModifyImageSharePermission": self._modify_share_permission,
+            "DescribeImageSharePermission": self._describe_share_permission,
+            "ModifyImageAttribute": self._modify_image_attribute,
+            "DeleteImages": self._delete_images,
+            "DescribeImageQuota": self._describe_image_quota,
+            "RunInstances": self._run_instances,
+            "DescribeInstances": self._describe_instances,
+        }
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The actions this layer answers."""
+        return tuple(self._actions)
+
+    def handle(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        caller: Account | str,
+        region: Region | str,
+    ) -> dict[str, Any]:
+        """The body of *action*'s response (without ``RequestId``) for *caller*
+        in *region*; a refusal raises :class:`~imagecatalog.ImageCatalogError`."""
+        answer = self._actions.get(action)
+        if answer is None:
+            raise UnsupportedOperationError(
+                f"the action {action}",
+                way_out=f"the fake CVM endpoint models {', '.join(self._actions)}",
+            )
+        return answer(Account.of(caller), Region.of(region), params)
+
+    def _dry_run(self, action: str, params: Mapping[str, Any], call: Callable[[], _T]) -> _T:
+        """Make *call*; with DryRun, make it in a unit of work that is then undone."""
+        if not _param(params, "DryRun", bool, False):
+            return call()
+        with self.service.unit_of_work() as work:
+            call()
+            work.rollback()
+        raise DryRunPassedError(action)
+
+    # Actions ----------------------------------------------------------------------
+
+    def _describe_images(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        query = ImageQuery.from_provider(
+            image_ids=_param(params, "ImageIds", list),
+            filters=_param(params, "Filters", list),
+            offset=_param(params, "Offset", int, 0),
+            limit=_param(params, "Limit", int, 20),
+        )
+        page = self.service.describe_images(caller, region, query)
+        return {
+            "TotalCount": page.total_count,
+            "ImageSet": [
+                to_api(image, caller, kind=kind)
+                for image, kind in zip(page, page.kinds, strict=True)
+            ],
+        }
+
+    def _create_image(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if params.get("SnapshotIds") or params.get("DataDiskIds"):
+            raise UnsupportedOperationError(
+                "CreateImage from snapshots or with data disks",
+                way_out="create from an InstanceId",
+            )
+        instance_id = _param(params, "InstanceId", str)
+        if instance_id is None:
+            raise InvalidParameterError(
+                "give an InstanceId (SnapshotIds are not modelled)",
+                parameter="InstanceId",
+                code=ErrorCode.INVALID_PARAMETER_SPECIFY_ONE_PARAMETER,
+            )
+        name = _param(params, "ImageName", str, required=True)
+        description = _param(params, "ImageDescription", str, "")
+        image = self._dry_run(
+            "CreateImage",
+            params,
+            lambda: self.service.create_image(
+                caller, instance_id, name=name, description=description
+            ),
+        )
+        return {"ImageId": image.id}
+
+    def _import_image(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image = self._dry_run(
+            "ImportImage",
+            params,
+            lambda: self.service.import_image(
+                caller,
+                region,
+                name=_param(params, "ImageName", str, required=True),
+                image_url=_param(params, "ImageUrl", str, required=True),
+                platform=_param(params, "OsType", str, required=True),
+                os_version=_param(params, "OsVersion", str, required=True),
+                architecture=_param(params, "Architecture", str, required=True),
+                description=_param(params, "ImageDescription", str, ""),
+                licence_type=_param(params, "LicenseType", str, "TencentCloud"),
+                force=_param(params, "Force", bool, False),
+            ),
+        )
+        return {"ImageId": image.id}
+
+    def _sync_images(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image_ids = _param(params, "ImageIds", list, required=True)
+        destinations = _param(params, "DestinationRegions", list, required=True)
+        if len(image_ids) != 1:
+            raise InvalidParameterError(
+                f"SyncImages copies one image per call, not {len(image_ids)}",
+                parameter="ImageIds",
+                value=image_ids,
+                code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+            )
+        name = _param(params, "ImageName", str)
+        copies = self._dry_run(
+            "SyncImages",
+            params,
+            lambda: self.service.copy_image(caller, image_ids[0], destinations, name=name),
+        )
+        if not _param(params, "ImageSetRequired", bool, False):
+            return {"ImageSet": []}
+        return {"ImageSet": [{"ImageId": c.id, "Region": c.region.id} for c in copies]}
+
+    def _modify_share_permission(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image_id = _param(params, "ImageId", str, required=True)
+        accounts = _param(params, "AccountIds", list, required=True)
+        permission = _param(params, "Permission", str, required=True)
+        if permission == "SHARE":
+            self.service.share_image(caller, image_id, accounts)
+        elif permission == "CANCEL":
+            self.service.unshare_image(caller, image_id, accounts)
+        else:
+            raise InvalidParameterError(
+                f"Permission must be SHARE or CANCEL, not {permission!r}",
+                parameter="Permission",
+                value=permission,
+            )
+        return {}
+
+    def _describe_share_permission(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image_id = _param(params, "ImageId", str, required=True)
+        permissions = self.service.share_permissions(caller, image_id)
+        return {
+            "SharePermissionSet": [
+                {"CreatedTime": format_time(p.shared_at), "AccountId": p.account.id}
+                for p in permissions
+            ]
+        }
+
+    def _modify_image_attribute(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        self.service.modify_image(
+            caller,
+            _param(params, "ImageId", str, required=True),
+            name=_param(params, "ImageName", str),
+            description=_param(params, "ImageDescription", str),
+        )
+        return {}
+
+    def _delete_images(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image_ids = _param(params, "ImageIds", list, required=True)
+        self._dry_run("DeleteImages", params, lambda: self.service.delete_images(caller, image_ids))
+        return {}
+
+    def _describe_image_quota(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {"ImageNumQuota": self.service.image_quota(caller, region).limit}
+
+    def _run_instances(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        image_id = _param(params, "ImageId", str, required=True)
+        count = _param(params, "InstanceCount", int, 1)
+        if not 1 <= count <= MAX_INSTANCE_COUNT:
+            raise InvalidParameterError(
+                f"InstanceCount must be from 1 to {MAX_INSTANCE_COUNT}, not {count}",
+                parameter="InstanceCount",
+                value=count,
+            )
+        image = self.service.get_image(caller, image_id)
+        if image.region != region:  # the API answers in the request's region
+            raise ImageNotFoundError(image_id, account=caller, region=region)
+
+        def run() -> list[str]:
+            with self.service.unit_of_work():  # all the instances or none
+                return [self.service.launch_instance(caller, image_id).id for _ in range(count)]
+
+        return {"InstanceIdSet": self._dry_run("RunInstances", params, run)}
+
+    def _describe_instances(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        wanted = _param(params, "InstanceIds", list)
+        if wanted is not None:
+            instances = [self.service.get_instance(caller, instance_id) for instance_id in wanted]
+            here = [instance for instance in instances if instance.region == region]
+            return {"TotalCount": len(here), "InstanceSet": [_instance(i) for i in here]}
+        offset = _param(params, "Offset", int, 0)
+        limit = _param(params, "Limit", int, 20)
+        page = self.service.describe_instances(caller, region, offset=offset, limit=limit)
+        return {"TotalCount": page.total_count, "InstanceSet": [_instance(i) for i in page]}
+
+
+def _instance(instance: Instance) -> dict[str, Any]:
+    return {
+        "InstanceId": instance.id,
+        "Placement": {"Zone": f"{instance.region.id}-1"},
+        "ImageId": instance.image_id,
+        "OsName": instance.os_name,
+        "InstanceState": "RUNNING",
+        "CreatedTime": format_time(instance.launched_at),
+        "LicenseType": instance.licence_type.value,
+        "SystemDisk": {"DiskSize": instance.system_disk_gb},
+    }

@@ -1,0 +1,404 @@
+"""One query value for image listings, and the provider's filter names mapped onto it.
+
+:class:`ImageQuery` is what DescribeImages asks: either some image IDs, or
+filters (kinds, IDs, names, platforms, OS types, architectures), and a page.
+:meth:`ImageService.describe_images <imagecatalog.ImageService.describe_images>`
+answers one, and so does the SDK fake; the provider's ``Filters`` map onto it
+through one table, :data:`PROVIDER_FILTERS`, read by :meth:`ImageQuery.from_provider`.
+
+:class:`ImageGroup` names one of the three groups a store indexes (public images
+of a region, an account's own custom images in a region, the images shared with
+an account in a region); :meth:`ImageGroup.visible_to` is the visibility rule of
+:meth:`Image.kind_for <imagecatalog.Image.kind_for>`, said as groups.
+
+>>> query = ImageQuery(kinds=["custom"], names=["web"], limit=5)
+>>> sorted(query.kinds), query.names, query.limit
+([<ImageKind.CUSTOM: 'PRIVATE_IMAGE'>], ('web',), 5)
+>>> ImageQuery.from_provider(filters=[{"Name": "image-type", "Values": ["SHARED_IMAGE"]}]).kinds
+frozenset({<ImageKind.SHARED: 'SHARED_IMAGE'>})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from imagecatalog._validation import parse_enum, require_int, require_str
+from imagecatalog.accounts import Account
+from imagecatalog.exceptions import ErrorCode, InvalidParameterError
+from imagecatalog.images import Architecture, Image, ImageKind, OsType, check_image_id
+from imagecatalog.regions import Region
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "KIND_ORDER",
+    "MAX_FILTERS",
+    "MAX_FILTER_VALUES",
+    "MAX_PAGE_SIZE",
+    "PROVIDER_FILTERS",
+    "ImageGroup",
+    "ImageQuery",
+]
+
+#: Largest ``limit`` DescribeImages accepts.
+MAX_PAGE_SIZE = 100
+#: DescribeImages' ``Limit`` when none is given.
+DEFAULT_PAGE_SIZE = 20
+#: At most this many ``Filters`` in one DescribeImages request ...
+MAX_FILTERS = 10
+#: ... and at most this many ``Values`` in each.
+MAX_FILTER_VALUES = 5
+
+_T = TypeVar("_T")
+
+
+def _items(values: object, parameter: str, parse: Callable[[Any], _T]) -> tuple[_T, ...] | None:
+    """None, or a non-empty list of items each checked by *parse*."""
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidParameterError(
+            f"{parameter} must be a list, not {type(values).__name__} {values!r}; "
+            "wrap a single item in a list",
+            parameter=parameter,
+            value=values,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    items = tuple(parse(value) for value in values)
+    if not items:
+        raise InvalidParameterError(
+            f"{parameter} must not be empty; leave it out to match everything",
+            parameter=parameter,
+            value=values,
+        )
+    return items
+
+
+def _image_ids(values: object) -> tuple[str, ...] | None:
+    items = _items(values, "image_ids", check_image_id)
+    if items is not None and len(set(items)) != len(items):
+        repeated = sorted({item for item in items if items.count(item) > 1})
+        raise InvalidParameterError(
+            f"image_ids names {', '.join(repeated)} more than once; name each once",
+            parameter="image_ids",
+            value=values,
+        )
+    return items
+
+
+def _kinds(values: object) -> frozenset[ImageKind] | None:
+    items = _items(values, "kinds", lambda value: parse_enum(ImageKind, value, "kinds"))
+    return None if items is None else frozenset(items)
+
+
+def _ids(values: object) -> frozenset[str] | None:
+    items = _items(values, "ids", check_image_id)
+    return None if items is None else frozenset(items)
+
+
+def _texts(values: object, parameter: str) -> tuple[str, ...] | None:
+    def parse(value: object) -> str:
+        text = require_str(value, parameter)
+        if not text:
+            raise InvalidParameterError(
+                f"a {parameter} filter value must not be empty; leave the filter out to "
+                "match everything",
+                parameter=parameter,
+                value=value,
+            )
+        return text
+
+    items = _items(values, parameter, parse)
+    return None if items is None else tuple(dict.fromkeys(items))
+
+
+def _names(values: object) -> tuple[str, ...] | None:
+    return _texts(values, "names")
+
+
+def _platforms(values: object) -> tuple[str, ...] | None:
+    return _texts(values, "platforms")
+
+
+def _os_types(values: object) -> frozenset[OsType] | None:
+    items = _items(values, "os_types", lambda value: parse_enum(OsType, value, "os_types"))
+    return None if items is None else frozenset(items)
+
+
+def _architectures(values: object) -> frozenset[Architecture] | None:
+    items = _items(values, "architectures", Architecture.parse)
+    return None if items is None else frozenset(items)
+
+
+def _offset(_: object, __: attrs.Attribute[int], value: object) -> None:
+    require_int(value, "offset", minimum=0)
+
+
+def _limit(_: object, __: attrs.Attribute[int], value: object) -> None:
+    require_int(
+        value,
+        "limit",
+        minimum=1,
+        maximum=MAX_PAGE_SIZE,
+        code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
+    )
+
+
+#: The query's filter fields, in the order :meth:`ImageQuery.matches` tries them.
+FILTER_FIELDS = ("kinds", "ids", "names", "platforms", "os_types", "architectures")
+
+
+@attrs.frozen(kw_only=True)
+class ImageQuery:
+    """What to list: some images by ID, or every visible image that passes the filters;
+    and which page.
+
+    * ``image_ids``: exactly these images (those the caller cannot see, or that
+      are in another region, are left out); cannot be combined with a filter.
+    * Filters, each a list of accepted values (any of them matches), all of
+      which must match: ``kinds`` (what the image is to the caller:
+      ``PUBLIC_IMAGE``, ``PRIVATE_IMAGE``, ``SHARED_IMAGE``, or the members'
+      names in any case), ``ids``, ``names`` and ``platforms`` (case-insensitive
+      substrings), ``os_types``, ``architectures``.
+    * ``offset`` (from 0) and ``limit`` (1 to 100, default 20).
+
+    Every field checks what it is given and raises
+    :class:`~imagecatalog.InvalidParameterError` naming it.
+    """
+
+    image_ids: tuple[str, ...] | None = attrs.field(default=None, converter=_image_ids)
+    kinds: frozenset[ImageKind] | None = attrs.field(default=None, converter=_kinds)
+    ids: frozenset[str] | None = attrs.field(default=None, converter=_ids)
+    names: tuple[str, ...] | None = attrs.field(default=None, converter=_names)
+    platforms: tuple[str, ...] | None = attrs.field(default=None, converter=_platforms)
+    os_types: frozenset[OsType] | None = attrs.field(default=None, converter=_os_types)
+    architectures: frozenset[Architecture] | None = attrs.field(
+        default=None, converter=_architectures
+    )
+    offset: int = attrs.field(default=0, validator=_offset)
+    limit: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_limit)
+    _folded_names: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
+    _folded_platforms: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.image_ids is not None and self.has_filters:
+            raise InvalidParameterError(
+                "image_ids and filters cannot be combined: either name the images or "
+                "filter, not both",
+                parameter="image_ids",
+                value=self.image_ids,
+                code=ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
+            )
+        object.__setattr__(
+            self, "_folded_names", tuple(name.casefold() for name in self.names or ())
+        )
+        object.__setattr__(
+            self,
+            "_folded_platforms",
+            tuple(platform.casefold() for platform in self.platforms or ()),
+        )
+
+    @property
+    def has_filters(self) -> bool:
+        """True if any filter is set (kinds included)."""
+        return any(getattr(self, name) is not None for name in FILTER_FIELDS)
+
+    @property
+    def filters_images(self) -> bool:
+        """True if a filter other than ``kinds`` is set: one that looks at each image."""
+        return any(getattr(self, name) is not None for name in FILTER_FIELDS[1:])
+
+    def matches(self, image: Image) -> bool:
+        """True if *image* passes every filter but ``kinds`` (which is about the
+        viewer, not the image: the read side picks the groups it lists)."""
+        return (
+            (self.ids is None or image.id in self.ids)
+            and (
+                self.names is None
+                or any(name in image.name.casefold() for name in self._folded_names)
+            )
+            and (
+                self.platforms is None
+                or any(part in image.platform.casefold() for part in self._folded_platforms)
+            )
+            and (self.os_types is None or image.os_type in self.os_types)
+            and (self.architectures is None or image.architecture in self.architectures)
+        )
+
+    def page(self, offset: int, limit: int) -> ImageQuery:
+        """This query for another page."""
+        return attrs.evolve(self, offset=offset, limit=limit)
+
+    @classmethod
+    def from_provider(
+        cls,
+        *,
+        image_ids: object = None,
+        filters: object = None,
+        offset: object = 0,
+        limit: object = DEFAULT_PAGE_SIZE,
+    ) -> ImageQuery:
+        """The query a DescribeImages request asks: ``ImageIds``, ``Filters``
+        (``[{"Name": ..., "Values": [...]}, ...]``, names from
+        :data:`PROVIDER_FILTERS`), ``Offset`` and ``Limit``, with the provider's
+        error codes (``InvalidFilter``, ``InvalidFilterValue.LimitExceeded``, ...)."""
+        fields: dict[str, Any] = {}
+        for name, values in _provider_filters(filters):
+            field, code = PROVIDER_FILTERS[name]
+            if field in fields:
+                raise InvalidParameterError(
+                    f"filter {name} is given twice; put all its values in one Values list",
+                    parameter="Filters",
+                    value=filters,
+                    code=ErrorCode.INVALID_FILTER,
+                )
+            fields[field] = values
+            if code is not None:
+                alone: dict[str, Any] = {field: values}
+                try:
+                    cls(**alone)
+                except InvalidParameterError as error:
+                    raise InvalidParameterError(
+                        f"filter {name}: {error.message}",
+                        parameter="Filters",
+                        value=values,
+                        code=code,
+                    ) from None
+        if image_ids == []:
+            image_ids = None  # the SDK sends an empty list for "no IDs"
+        fields.update(image_ids=image_ids, offset=offset, limit=limit)
+        return cls(**fields)  # every field checks what it is given
+
+
+#: DescribeImages' filter names, the :class:`ImageQuery` field each fills, and the
+#: code for a bad value (None: the field's own code, such as
+#: ``InvalidImageId.Malformed`` for a malformed ``image-id``).
+PROVIDER_FILTERS: Mapping[str, tuple[str, ErrorCode | None]] = {
+    "image-id": ("ids", None),
+    "image-type": ("kinds", ErrorCode.INVALID_FILTER),
+    "image-name": ("names", ErrorCode.INVALID_FILTER),
+    "platform": ("platforms", ErrorCode.INVALID_FILTER),
+}
+
+
+def _provider_filters(filters: object) -> list[tuple[str, list[Any]]]:
+    """``Filters`` as (name, values) pairs, checked for shape and the provider's limits."""
+    if filters is None:
+        return []
+    if not isinstance(filters, Sequence) or isinstance(filters, (str, bytes)):
+        raise InvalidParameterError(
+            f"Filters must be a list of filters, not {type(filters).__name__}",
+            parameter="Filters",
+            value=filters,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    if len(filters) > MAX_FILTERS:
+        raise InvalidParameterError(
+            f"a request takes at most {MAX_FILTERS} filters, not {len(filters)}",
+            parameter="Filters",
+            value=filters,
+            code=ErrorCode.INVALID_FILTER_VALUE_LIMIT_EXCEEDED,
+        )
+    pairs = []
+    for index, item in enumerate(filters):
+        if not isinstance(item, Mapping):
+            raise InvalidParameterError(
+                f"Filters.{index} is not a filter ({{'Name': ..., 'Values': [...]}})",
+                parameter="Filters",
+                value=item,
+                code=ErrorCode.INVALID_FILTER,
+            )
+        name, values = item.get("Name"), item.get("Values")
+        if name not in PROVIDER_FILTERS:
+            raise InvalidParameterError(
+                f"filter {name!r} is not supported; use one of {', '.join(PROVIDER_FILTERS)}",
+                parameter="Filters",
+                value=name,
+                code=ErrorCode.INVALID_FILTER,
+            )
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InvalidParameterError(
+                f"filter {name} needs a list of strings as its Values",
+                parameter="Filters",
+                value=values,
+                code=ErrorCode.INVALID_FILTER,
+            )
+        if not values:
+            raise InvalidParameterError(
+                f"filter {name} needs at least one value",
+                parameter="Filters",
+                value=values,
+                code=ErrorCode.INVALID_FILTER,
+            )
+        if len(values) > MAX_FILTER_VALUES:
+            raise InvalidParameterError(
+                f"filter {name} has {len(values)} values; a filter takes at most "
+                f"{MAX_FILTER_VALUES}",
+                parameter="Filters",
+                value=values,
+                code=ErrorCode.INVALID_FILTER_VALUE_LIMIT_EXCEEDED,
+            )
+        pairs.append((str(name), values))
+    return pairs
+
+
+#: Listing order of the kinds: public images, then the caller's own, then shared.
+KIND_ORDER: Mapping[ImageKind, int] = {
+    ImageKind.PUBLIC: 0,
+    ImageKind.CUSTOM: 1,
+    ImageKind.SHARED: 2,
+}
+
+
+@attrs.frozen
+class ImageGroup:
+    """One group of images a store indexes, in listing order.
+
+    * ``ImageGroup.public(region)``: the public images of *region*;
+    * ``ImageGroup.owned(account, region)``: *account*'s custom images there;
+    * ``ImageGroup.shared_with(account, region)``: the custom images of other
+      accounts shared with *account* there.
+    """
+
+    kind: ImageKind
+    region: Region
+    account: Account | None = None
+
+    @classmethod
+    def public(cls, region: Region) -> ImageGroup:
+        """The public images of *region*."""
+        return cls(ImageKind.PUBLIC, region)
+
+    @classmethod
+    def owned(cls, account: Account, region: Region) -> ImageGroup:
+        """*account*'s own custom images in *region*."""
+        return cls(ImageKind.CUSTOM, region, account)
+
+    @classmethod
+    def shared_with(cls, account: Account, region: Region) -> ImageGroup:
+        """The images other accounts share with *account* in *region*."""
+        return cls(ImageKind.SHARED, region, account)
+
+    @classmethod
+    def visible_to(
+        cls, viewer: Account, region: Region, kinds: frozenset[ImageKind] | None = None
+    ) -> tuple[ImageGroup, ...]:
+        """The visibility rule, as groups: what *viewer* sees in *region* is the
+        public images, its own custom images, and the images shared with it there
+        (the same rule as :meth:`Image.kind_for <imagecatalog.Image.kind_for>`), in
+        that listing order; *kinds* keeps only some of them."""
+        groups = (cls.public(region), cls.owned(viewer, region), cls.shared_with(viewer, region))
+        return groups if kinds is None else tuple(g for g in groups if g.kind in kinds)
+
+    def holds(self, image: Image) -> bool:
+        """True if *image* belongs to this group (the definition stores index by)."""
+        if image.region != self.region:
+            return False
+        if self.kind is ImageKind.PUBLIC:
+            return image.owner is None
+        assert self.account is not None
+        if self.kind is ImageKind.CUSTOM:
+            return image.owner == self.account
+        return self.account.id in image.shared_account_ids and image.owner != self.account

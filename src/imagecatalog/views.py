@@ -1,0 +1,97 @@
+"""The read side: answers to callers' questions, as each caller may see them.
+
+Every listing goes through here, on top of a store's
+:class:`~imagecatalog.CatalogReader`: the visibility rule picks the groups the
+caller sees (:meth:`ImageGroup.visible_to <imagecatalog.query.ImageGroup.visible_to>`),
+the store reads one page of them, and each image is narrowed to what the caller
+may see of it (:meth:`Image.as_seen_by <imagecatalog.Image.as_seen_by>`).  The
+functions here check no argument and open no unit of work: the service does both.
+"""
+
+from __future__ import annotations
+
+from imagecatalog.accounts import Account
+from imagecatalog.images import Image, ImageKind, ImagePage
+from imagecatalog.instances import Instance, InstancePage
+from imagecatalog.query import KIND_ORDER, ImageGroup, ImageQuery
+from imagecatalog.regions import Region
+from imagecatalog.repository import CatalogReader
+
+__all__ = ["describe_images", "describe_instances", "owned_instance", "visible_image"]
+
+
+def describe_images(
+    store: CatalogReader, viewer: Account, region: Region, query: ImageQuery
+) -> ImagePage:
+    """The page of *query* among the images *viewer* sees in *region*: public
+    first, then the viewer's own, then those shared with it, each oldest first."""
+    if query.image_ids is not None:
+        return _by_ids(store, viewer, region, query, query.image_ids)
+    if query.ids is not None:  # the image-id filter: look the few IDs up, then filter
+        return _by_ids(store, viewer, region, query, sorted(query.ids))
+    total = 0
+    items: list[Image] = []
+    kinds: list[ImageKind] = []
+    offset, room = query.offset, query.limit
+    for group in ImageGroup.visible_to(viewer, region, query.kinds):
+        count, found = store.select_images(group, query, offset, room)
+        total += count
+        items.extend(image.as_seen_by(viewer) for image in found)
+        kinds.extend([group.kind] * len(found))
+        offset = max(offset - count, 0)
+        room -= len(found)
+    return ImagePage(
+        items=items, kinds=kinds, total_count=total, offset=query.offset, limit=query.limit
+    )
+
+
+def _by_ids(
+    store: CatalogReader,
+    viewer: Account,
+    region: Region,
+    query: ImageQuery,
+    image_ids: object,
+) -> ImagePage:
+    """The images named, those *viewer* sees in *region* and that pass the
+    filters, in listing order (unknown, invisible or other regions' IDs are left out)."""
+    assert isinstance(image_ids, (tuple, list))
+    found: list[tuple[int, Image, ImageKind]] = []
+    for image_id in image_ids:
+        image = store.get_image(image_id)
+        if image is None or image.region != region or not query.matches(image):
+            continue
+        kind = image.kind_for(viewer)
+        if kind is None or (query.kinds is not None and kind not in query.kinds):
+            continue
+        found.append((KIND_ORDER[kind], image, kind))
+    found.sort(key=lambda entry: (entry[0], entry[1].created_at, entry[1].id))
+    page = found[query.offset : query.offset + query.limit]
+    return ImagePage(
+        items=[image.as_seen_by(viewer) for _, image, _ in page],
+        kinds=[kind for _, _, kind in page],
+        total_count=len(found),
+        offset=query.offset,
+        limit=query.limit,
+    )
+
+
+def describe_instances(
+    store: CatalogReader, owner: Account, region: Region | None, offset: int, limit: int
+) -> InstancePage:
+    """The page of *owner*'s instances (in *region*, unless None), in launch order."""
+    total, items = store.select_instances(owner, region, offset, limit)
+    return InstancePage(items=items, total_count=total, offset=offset, limit=limit)
+
+
+def visible_image(store: CatalogReader, viewer: Account, image_id: str) -> Image | None:
+    """The image *image_id* as *viewer* sees it, or None if the viewer cannot see it."""
+    image = store.get_image(image_id)
+    if image is None or image.kind_for(viewer) is None:
+        return None
+    return image.as_seen_by(viewer)
+
+
+def owned_instance(store: CatalogReader, owner: Account, instance_id: str) -> Instance | None:
+    """The instance *instance_id* if *owner* owns it, else None."""
+    instance = store.get_instance(instance_id)
+    return instance if instance is not None and instance.owner == owner else None
