@@ -28,7 +28,7 @@ from imagecatalog.exceptions import (
     InvalidParameterError,
     SnapshotError,
 )
-from imagecatalog.images import Image, ImageKind, ImageOrigin, ImageState, replace_checked_fields
+from imagecatalog.images import Image, ImageKind, ImageOrigin, ImageState
 from imagecatalog.instances import Instance
 from imagecatalog.invariants import catalog_violations
 from imagecatalog.lifecycle import (
@@ -202,11 +202,10 @@ def import_image(catalog: Catalog, caller: Account, draft: Image) -> Image:
     """*draft* (checked, with a placeholder ID and time) imported for *caller*."""
     catalog.caller(caller)
     catalog.check_room(caller, draft.region, draft.name)
-    image = replace_checked_fields(
-        draft,
+    image = draft.issued(
         id=catalog.new_image_id(),
-        state=catalog.settled(ImageState.IMPORTING),
         created_at=catalog.now(),
+        state=catalog.settled(ImageState.IMPORTING),
     )
     catalog.store.add_image(image)
     return image
@@ -234,15 +233,12 @@ def copy_image(
     for destination in destinations:
         catalog.check_room(caller, destination, copy_name)
     copies = tuple(
-        replace_checked_fields(
-            source,
+        source.copied(
             id=catalog.new_image_id(),
-            name=copy_name,
             region=destination,
+            name=copy_name,
             state=catalog.settled(ImageState.SYNCING),
             created_at=catalog.now(),
-            copied_from=source.id,
-            shared_with=(),
         )
         for destination in destinations
     )
@@ -265,11 +261,7 @@ def modify_image(
     if name is not None:
         existing = catalog.store.find_custom_image(caller, image.region, name)
         check_name_free(name, caller, image.region, existing, ignoring=(image.id,))
-    changed = replace_checked_fields(
-        image,
-        name=image.name if name is None else name,
-        description=image.description if description is None else description,
-    )
+    changed = image.renamed(name=name, description=description)
     catalog.store.replace_image(changed)
     return changed
 
@@ -322,7 +314,7 @@ def unshare_image(
 
 def publish_public_image(catalog: Catalog, draft: Image) -> Image:
     """*draft* (checked, with a placeholder ID and time) published."""
-    image = replace_checked_fields(draft, id=catalog.new_image_id(), created_at=catalog.now())
+    image = draft.issued(id=catalog.new_image_id(), created_at=catalog.now())
     catalog.store.add_image(image)
     return image
 
@@ -349,9 +341,7 @@ def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
     if not succeeded and image.state is ImageState.SYNCING:
         catalog.store.remove_image(image_id)
         return None
-    finished = replace_checked_fields(
-        image, state=ImageState.NORMAL if succeeded else _FAILED[image.state]
-    )
+    finished = image.with_state(ImageState.NORMAL if succeeded else _FAILED[image.state])
     catalog.store.replace_image(finished)
     return finished
 

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account, AccountProfile
-from imagecatalog.images import Image, ImageKind, fields_but_shares, replace_checked_fields
+from imagecatalog.images import Image, ImageKind, fields_but_shares
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.regions import Region
@@ -143,12 +143,7 @@ def _instance_order(instance: Instance) -> tuple[Any, str]:
 
 def _receiver_view(image: Image, account_id: str) -> Image:
     """*image* as the account it is shared with sees it: only its own share."""
-    own = tuple(share for share in image.shared_with if share.account.id == account_id)
-    return (
-        image
-        if len(own) == len(image.shared_with)
-        else replace_checked_fields(image, shared_with=own)
-    )
+    return image.as_seen_by(account_id)
 
 
 class InMemoryImageRepository(LegacyRepositoryMethods):

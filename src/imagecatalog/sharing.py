@@ -17,7 +17,7 @@ from imagecatalog.exceptions import (
     ShareLimitExceededError,
     SharingError,
 )
-from imagecatalog.images import Image, LicenceType, SharePermission, replace_checked_fields
+from imagecatalog.images import Image, LicenceType, SharePermission
 from imagecatalog.lifecycle import Operation, check_state
 
 __all__ = [
@@ -115,11 +115,11 @@ def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> 
 def share(image: Image, accounts: Sequence[Account], at: datetime) -> Image:
     """*image* shared with *accounts* too, as of *at*."""
     added = tuple(SharePermission(account=account, shared_at=at) for account in accounts)
-    return replace_checked_fields(image, shared_with=image.shared_with + added)
+    return image.with_shares(image.shared_with + added)
 
 
 def unshare(image: Image, accounts: Sequence[Account]) -> Image:
     """*image* no longer shared with *accounts*."""
     gone = {account.id for account in accounts}
     kept = tuple(share for share in image.shared_with if share.account.id not in gone)
-    return replace_checked_fields(image, shared_with=kept)
+    return image.with_shares(kept)
