@@ -1,0 +1,573 @@
+"""Every error code imagecatalog declares is raised, for real, through a public entry point.
+
+One table, :data:`SCENARIOS`, maps each member of :class:`~imagecatalog.ErrorCode`
+to the error class that carries it and to a scenario: a function that arranges a
+fresh catalog and returns the call that must be refused.  The first test makes
+each call and checks the code and the class (and, when there is a catalog, that
+the refused call left it exactly as it was); the second fails as soon as a code
+is added to the enum without a scenario here.
+
+A code that nothing raises yet keeps its scenario, marked with ``gap=``: the
+call the provider would refuse, run as a strict expected failure, so that the
+suite says when imagecatalog starts raising it (and the mark must go).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from imagecatalog import (
+    AccountAlreadyExistsError,
+    AccountNotFoundError,
+    DuplicateImageNameError,
+    ErrorCode,
+    ImageCatalogError,
+    ImageNotFoundError,
+    ImageService,
+    InstanceNotFoundError,
+    InvalidImageStateError,
+    InvalidParameterError,
+    Limits,
+    PermissionDeniedError,
+    QuotaExceededError,
+    SchemaVersionError,
+    ShareLimitExceededError,
+    SharingError,
+    SnapshotError,
+    UnsupportedOperationError,
+    UntrustedImageError,
+)
+from imagecatalog.cvm import CvmActions, DryRunPassedError
+from imagecatalog.query import ImageQuery
+from imagecatalog.snapshot import restore
+from imagecatalog.sql import SqlImageRepository
+from imagecatalog.testing import CatalogBuilder, expect_refusal
+
+ALICE = "100000000001"
+BOB = "100000000002"
+CAROL = "100000000003"
+STRANGER = "100000000099"  # well formed, never registered
+
+GUANGZHOU = "ap-guangzhou"
+SINGAPORE = "ap-singapore"
+
+WEB = "web-golden-2026-11"  # Alice's, shared with Bob
+DB = "db-primary-2026-11"  # Alice's, shared with nobody
+UBUNTU = "Ubuntu Server 22.04 LTS 64bit"  # the public image both were made from
+
+#: What a scenario returns: the service whose catalog the refused call must leave
+#: unchanged (None when the entry point is not a service's), and the call.
+Attempt = tuple[ImageService | None, Callable[[], object]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How one error code arises: the class that carries it, and *arrange*, which
+    builds a fresh catalog and returns the call that must raise it.
+
+    *gap* says why nothing raises the code yet; the scenario then runs as a
+    strict expected failure.
+    """
+
+    error: type[ImageCatalogError]
+    arrange: Callable[[], Attempt]
+    gap: str | None = None
+
+
+#: The table: every error code, and how to make imagecatalog raise it.
+SCENARIOS: dict[ErrorCode, Scenario] = {}
+
+
+def raises(
+    code: ErrorCode, error: type[ImageCatalogError], *, gap: str | None = None
+) -> Callable[[Callable[[], Attempt]], Callable[[], Attempt]]:
+    """Enter the decorated scenario in :data:`SCENARIOS` as the way to raise *code*."""
+
+    def register(arrange: Callable[[], Attempt]) -> Callable[[], Attempt]:
+        if code in SCENARIOS:
+            raise ValueError(f"two scenarios raise {code.name}; keep one")
+        SCENARIOS[code] = Scenario(error, arrange, gap)
+        return arrange
+
+    return register
+
+
+def alices_catalog(*, limits: Limits | None = None, instant: bool = True) -> CatalogBuilder:
+    """Alice, Bob and Carol; in ap-guangzhou, Alice's WEB image shared with Bob
+    and her DB image shared with nobody, both made from the public Ubuntu image."""
+    return (
+        CatalogBuilder(limits=limits, instant=instant)
+        .accounts(ALICE, BOB, CAROL)
+        .custom_image(ALICE, GUANGZHOU, WEB, shared_with=[BOB])
+        .custom_image(ALICE, GUANGZHOU, DB)
+    )
+
+
+def alice_imports(service: ImageService, **changes: Any) -> Callable[[], object]:
+    """Alice imports a CentOS 7 image file into ap-guangzhou, the request changed by *changes*."""
+    request: dict[str, Any] = {
+        "name": "centos-7-base-2026-11",
+        "image_url": "https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/centos-7-base.qcow2",
+        "platform": "CentOS",
+        "os_version": "7",
+        "architecture": "x86_64",
+    }
+    request.update(changes)
+    return lambda: service.import_image(ALICE, GUANGZHOU, **request)
+
+
+def cvm_request(service: ImageService, action: str, params: dict[str, Any]) -> Callable[[], object]:
+    """Alice sends the CVM API request *action* with *params* in ap-guangzhou."""
+    return lambda: CvmActions(service).handle(action, params, caller=ALICE, region=GUANGZHOU)
+
+
+# Identifiers and parameters ---------------------------------------------------------------
+
+
+@raises(ErrorCode.INVALID_IMAGE_ID_MALFORMED, InvalidParameterError)
+def an_aws_image_id() -> Attempt:
+    """Image IDs are 'img-' and 8 lowercase letters or digits, not AMI IDs."""
+    service = alices_catalog().build()
+    return service, lambda: service.get_image(ALICE, "ami-0abcdef1234567890")
+
+
+@raises(ErrorCode.INVALID_INSTANCE_ID_MALFORMED, InvalidParameterError)
+def an_aws_instance_id() -> Attempt:
+    """Instance IDs are 'ins-' and 8 lowercase letters or digits."""
+    service = alices_catalog().build()
+    return service, lambda: service.create_image(ALICE, "i-0abcdef1234567890", name=WEB)
+
+
+@raises(ErrorCode.INVALID_ACCOUNT_ID_MALFORMED, InvalidParameterError)
+def sharing_with_an_email_address() -> Attempt:
+    """Accounts are named by their numeric root account ID."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.share_image(ALICE, db, ["bob@example.com"])
+
+
+@raises(ErrorCode.INVALID_ACCOUNT_ID_DUPLICATE, AccountAlreadyExistsError)
+def registering_alice_twice() -> Attempt:
+    """An account is registered once (unless exist_ok=True)."""
+    service = alices_catalog().build()
+    return service, lambda: service.register_account(ALICE)
+
+
+@raises(ErrorCode.INVALID_REGION_NOT_FOUND, InvalidParameterError)
+def copying_to_a_region_that_does_not_exist() -> Attempt:
+    """Regions are the provider's known regions."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.copy_image(ALICE, web, ["ap-moon"])
+
+
+@raises(ErrorCode.INVALID_PARAMETER, InvalidParameterError)
+def modifying_an_image_without_saying_what() -> Attempt:
+    """ModifyImageAttribute needs a new name, a new description, or both."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.modify_image(ALICE, db)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE, SnapshotError)
+def restoring_a_snapshot_from_a_newer_release() -> Attempt:
+    """A snapshot newer than this release reads is refused, and nothing is loaded."""
+    return None, lambda: restore({"format": "imagecatalog-snapshot", "version": 99})
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE, InvalidParameterError)
+def a_description_longer_than_256_characters() -> Attempt:
+    """Descriptions are at most 256 characters."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    essay = "Primary database, PostgreSQL 16 on Ubuntu 22.04, hardened. " * 5
+    return service, lambda: service.modify_image(ALICE, db, description=essay)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_LIMIT, InvalidParameterError)
+def a_page_of_more_than_100_images() -> Attempt:
+    """DescribeImages' limit is from 1 to 100."""
+    service = alices_catalog().build()
+    return service, lambda: service.describe_images(ALICE, GUANGZHOU, limit=101)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED, InvalidParameterError)
+def syncing_two_images_in_one_request() -> Attempt:
+    """SyncImages copies one image per call."""
+    builder = alices_catalog()
+    service, web, db = builder.build(), builder.image(WEB), builder.image(DB)
+    params = {"ImageIds": [web.id, db.id], "DestinationRegions": [SINGAPORE]}
+    return service, cvm_request(service, "SyncImages", params)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION, InvalidParameterError)
+def copying_an_image_to_its_own_region() -> Attempt:
+    """A copy goes to other regions than the image's own."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.copy_image(ALICE, web, [SINGAPORE, GUANGZHOU])
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE, InvalidParameterError)
+def importing_with_an_unknown_licence_type() -> Attempt:
+    """The licence type is TencentCloud or BYOL."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, licence_type="Perpetual")
+
+
+@raises(ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS, InvalidParameterError)
+def listing_by_ids_and_by_name_at_once() -> Attempt:
+    """DescribeImages names the images or filters them, not both."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.describe_images(ALICE, GUANGZHOU, image_ids=[web], name="web")
+
+
+@raises(ErrorCode.INVALID_PARAMETER_SPECIFY_ONE_PARAMETER, InvalidParameterError)
+def creating_an_image_from_nothing() -> Attempt:
+    """CreateImage needs the instance to make the image from."""
+    service = alices_catalog().build()
+    return service, cvm_request(service, "CreateImage", {"ImageName": "web-golden-2026-12"})
+
+
+@raises(ErrorCode.INVALID_PARAMETER_URL_ERROR, InvalidParameterError)
+def importing_from_outside_object_storage() -> Attempt:
+    """Images are imported from an object-storage (COS) URL."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, image_url="https://example.com/centos-7-base.qcow2")
+
+
+@raises(ErrorCode.ISO_MUST_IMPORT_BY_FORCE, InvalidParameterError)
+def importing_an_iso_without_force() -> Attempt:
+    """An ISO file imports only with force=True."""
+    service = alices_catalog().build()
+    iso = "https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/centos-7-base.iso"
+    return service, alice_imports(service, image_url=iso)
+
+
+@raises(ErrorCode.INVALID_IMAGE_OS_TYPE_UNSUPPORTED, InvalidParameterError)
+def importing_a_platform_the_provider_does_not_run() -> Attempt:
+    """Only the importable platforms (CentOS, Ubuntu, ..., Windows Server) import."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, platform="macOS", os_version="14")
+
+
+@raises(ErrorCode.INVALID_IMAGE_OS_VERSION_UNSUPPORTED, InvalidParameterError)
+def importing_with_a_release_string_as_os_version() -> Attempt:
+    """The OS version is a short label such as '7' or '22.04'."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, os_version="7.9.2009 (Core)")
+
+
+@raises(
+    ErrorCode.INVALID_BOOT_MODE,
+    InvalidParameterError,
+    gap="nothing in src/ raises it: ImportImage ignores BootMode (the provider takes "
+    "'Legacy BIOS' or 'UEFI')",
+)
+def importing_with_a_boot_mode_that_does_not_exist() -> Attempt:
+    """ImportImage's BootMode is 'Legacy BIOS' or 'UEFI'."""
+    service = alices_catalog().build()
+    params = {
+        "ImageName": "centos-7-base-2026-11",
+        "ImageUrl": "https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/centos-7-base.qcow2",
+        "OsType": "CentOS",
+        "OsVersion": "7",
+        "Architecture": "x86_64",
+        "BootMode": "Coreboot",
+    }
+    return service, cvm_request(service, "ImportImage", params)
+
+
+# The API's request checks -----------------------------------------------------------------
+
+
+@raises(ErrorCode.MISSING_PARAMETER, InvalidParameterError)
+def deleting_without_naming_images() -> Attempt:
+    """DeleteImages requires ImageIds."""
+    service = alices_catalog().build()
+    return service, cvm_request(service, "DeleteImages", {})
+
+
+@raises(
+    ErrorCode.UNKNOWN_PARAMETER,
+    InvalidParameterError,
+    gap="nothing in src/ raises it: CvmActions ignores parameters an action does not take",
+)
+def a_misspelt_parameter() -> Attempt:
+    """A request parameter the action does not take (ImageID for ImageIds)."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, cvm_request(service, "DescribeImages", {"ImageID": [web.id]})
+
+
+@raises(ErrorCode.INVALID_FILTER, InvalidParameterError)
+def a_describe_instances_filter_sent_to_describe_images() -> Attempt:
+    """DescribeImages filters by image-id, image-type, image-name or platform only."""
+    filters = [{"Name": "zone", "Values": ["ap-guangzhou-3"]}]
+    return None, lambda: ImageQuery.from_provider(filters=filters)
+
+
+@raises(ErrorCode.INVALID_FILTER_VALUE_LIMIT_EXCEEDED, InvalidParameterError)
+def a_filter_with_six_values() -> Attempt:
+    """A filter takes at most 5 values."""
+    service = alices_catalog().build()
+    names = ["web", "db", "cache", "queue", "search", "gateway"]
+    params = {"Filters": [{"Name": "image-name", "Values": names}]}
+    return service, cvm_request(service, "DescribeImages", params)
+
+
+@raises(ErrorCode.UNSUPPORTED_OPERATION, UnsupportedOperationError)
+def an_action_that_is_not_modelled() -> Attempt:
+    """The fake endpoint answers only the image and instance actions it models."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    params = {"ImageIds": [web.id], "BucketName": "exports-1250000000"}
+    return service, cvm_request(service, "ExportImages", params)
+
+
+# Not found --------------------------------------------------------------------------------
+
+
+@raises(ErrorCode.INVALID_IMAGE_ID_NOT_FOUND, ImageNotFoundError)
+def bob_looks_up_an_image_not_shared_with_him() -> Attempt:
+    """Another account's unshared image does not exist for you (never "forbidden")."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.get_image(BOB, db)
+
+
+@raises(ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND, AccountNotFoundError)
+def sharing_with_an_unregistered_account() -> Attempt:
+    """Images are shared with registered accounts only."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.share_image(ALICE, db, [STRANGER])
+
+
+@raises(ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND, InstanceNotFoundError)
+def bob_images_alices_instance() -> Attempt:
+    """An image is created only from an instance the caller owns."""
+    builder = alices_catalog()
+    service, ubuntu = builder.build(), builder.image(UBUNTU)
+    instance = service.launch_instance(ALICE, ubuntu)
+    return service, lambda: service.create_image(BOB, instance, name="bobs-copy-of-web")
+
+
+# Permission -------------------------------------------------------------------------------
+
+
+@raises(ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT, PermissionDeniedError)
+def bob_reshares_an_image_shared_with_him() -> Attempt:
+    """Only an image's owner shares it; shared images are launch-only."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.share_image(BOB, web, [CAROL])
+
+
+@raises(ErrorCode.SHARED_IMAGE_MODIFY_UNSUPPORTED, PermissionDeniedError)
+def bob_renames_an_image_shared_with_him() -> Attempt:
+    """A shared image cannot be modified by the accounts it is shared with."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.modify_image(BOB, web, name="web-golden-bob")
+
+
+@raises(ErrorCode.INVALID_IMAGE_ID_IS_SHARED, PermissionDeniedError)
+def bob_deletes_an_image_shared_with_him() -> Attempt:
+    """A shared image is deleted by its owner only."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.delete_images(BOB, [web])
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID, PermissionDeniedError)
+def alice_copies_a_public_image() -> Attempt:
+    """Public images are not copied: they already exist in every region."""
+    builder = alices_catalog()
+    service, ubuntu = builder.build(), builder.image(UBUNTU)
+    return service, lambda: service.copy_image(ALICE, ubuntu, [SINGAPORE])
+
+
+# State ------------------------------------------------------------------------------------
+
+
+@raises(ErrorCode.INVALID_IMAGE_STATE, InvalidImageStateError)
+def sharing_an_image_still_being_created() -> Attempt:
+    """Only a NORMAL image is shared."""
+    builder = alices_catalog(instant=False)
+    service, ubuntu = builder.build(), builder.image(UBUNTU)
+    instance = service.launch_instance(ALICE, ubuntu)
+    creating = service.create_image(ALICE, instance, name="web-golden-2026-12")
+    return service, lambda: service.share_image(ALICE, creating, [BOB])
+
+
+@raises(ErrorCode.INVALID_IMAGE_ID_INCORRECT_STATE, InvalidImageStateError)
+def deleting_an_image_still_being_created() -> Attempt:
+    """An image is deleted only once the provider's work on it is over."""
+    builder = alices_catalog(instant=False)
+    service, ubuntu = builder.build(), builder.image(UBUNTU)
+    instance = service.launch_instance(ALICE, ubuntu)
+    creating = service.create_image(ALICE, instance, name="web-golden-2026-12")
+    return service, lambda: service.delete_images(ALICE, [creating])
+
+
+# Limits -----------------------------------------------------------------------------------
+
+
+@raises(ErrorCode.IMAGE_QUOTA_LIMIT_EXCEEDED, QuotaExceededError)
+def a_third_image_over_a_quota_of_two() -> Attempt:
+    """An account's custom images in one region stay within its quota."""
+    builder = alices_catalog(limits=Limits().with_quota(ALICE, 2))
+    service, ubuntu = builder.build(), builder.image(UBUNTU)
+    instance = service.launch_instance(ALICE, ubuntu)
+    return service, lambda: service.create_image(ALICE, instance, name="cache-2026-11")
+
+
+@raises(ErrorCode.OVER_QUOTA, ShareLimitExceededError)
+def sharing_past_the_share_limit() -> Attempt:
+    """An image is shared with at most accounts_per_shared_image accounts."""
+    builder = alices_catalog(limits=Limits(accounts_per_shared_image=1))
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.share_image(ALICE, web, [CAROL])
+
+
+# Sharing ----------------------------------------------------------------------------------
+
+
+@raises(ErrorCode.ACCOUNT_IS_YOURSELF, SharingError)
+def alice_shares_with_herself() -> Attempt:
+    """An image is never shared with its own owner."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.share_image(ALICE, db, [ALICE])
+
+
+@raises(ErrorCode.ACCOUNT_ALREADY_EXISTS, SharingError)
+def sharing_with_bob_twice() -> Attempt:
+    """An image is shared with an account once."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.share_image(ALICE, web, [BOB])
+
+
+@raises(ErrorCode.ACCOUNT_NOT_SHARED, SharingError)
+def cancelling_a_share_carol_never_had() -> Attempt:
+    """Only an existing share can be cancelled."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.unshare_image(ALICE, web, [CAROL])
+
+
+@raises(ErrorCode.BYOL_IMAGE_SHARE_FAILED, SharingError)
+def sharing_a_bring_your_own_licence_image() -> Attempt:
+    """BYOL images are never shared."""
+    builder = alices_catalog().imported_image(
+        ALICE,
+        GUANGZHOU,
+        "win-2016-byol-2026-11",
+        platform="Windows Server 2016",
+        os_version="2016",
+        licence_type="BYOL",
+    )
+    service, byol = builder.build(), builder.image("win-2016-byol-2026-11")
+    return service, lambda: service.share_image(ALICE, byol, [BOB])
+
+
+@raises(ErrorCode.INVALID_IMAGE_ID_IN_SHARED, SharingError)
+def deleting_an_image_still_shared() -> Attempt:
+    """An image is deleted only once every share is cancelled."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.delete_images(ALICE, [web])
+
+
+# Names and trust --------------------------------------------------------------------------
+
+
+@raises(ErrorCode.INVALID_IMAGE_NAME_DUPLICATE, DuplicateImageNameError)
+def renaming_db_to_the_name_of_web() -> Attempt:
+    """Names are unique among one account's custom images in one region."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.modify_image(ALICE, db, name=WEB)
+
+
+@raises(ErrorCode.UNTRUSTED_SHARED_IMAGE, UntrustedImageError)
+def bob_launches_from_a_sharer_he_does_not_trust() -> Attempt:
+    """An account with a trust list launches shared images of trusted owners only."""
+    builder = alices_catalog()
+    service, web = builder.build(), builder.image(WEB)
+    service.set_trusted_sharers(BOB, [CAROL])
+    return service, lambda: service.launch_instance(BOB, web)
+
+
+@raises(ErrorCode.DRY_RUN_OPERATION, DryRunPassedError)
+def a_dry_run_that_would_succeed() -> Attempt:
+    """A DryRun request that would pass says so, and changes nothing."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, cvm_request(service, "DeleteImages", {"ImageIds": [db.id], "DryRun": True})
+
+
+# Failures that are not the caller's -------------------------------------------------------
+
+
+@raises(ErrorCode.INTERNAL_ERROR, SchemaVersionError)
+def opening_a_database_with_no_schema() -> Attempt:
+    """A store opened with create=False needs an imagecatalog schema there."""
+
+    def open_empty_database() -> object:
+        # An in-memory SQLite database, on one connection shared by every thread.
+        engine = sa.create_engine(
+            "sqlite://",
+            poolclass=sa.pool.StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        try:
+            return SqlImageRepository(engine, create=False)
+        finally:
+            engine.dispose()
+
+    return None, open_empty_database
+
+
+# The tests --------------------------------------------------------------------------------
+
+
+def _params() -> list[Any]:
+    return [
+        pytest.param(
+            code,
+            scenario,
+            id=code.value,
+            marks=()
+            if scenario.gap is None
+            else pytest.mark.xfail(raises=AssertionError, reason=scenario.gap, strict=True),
+        )
+        for code, scenario in SCENARIOS.items()
+    ]
+
+
+@pytest.mark.parametrize(("code", "scenario"), _params())
+def test_every_code_is_raised_by_a_public_entry_point(code: ErrorCode, scenario: Scenario) -> None:
+    service, call = scenario.arrange()
+    if service is not None:
+        raised: ImageCatalogError = expect_refusal(service, scenario.error, code, call)
+    else:
+        with pytest.raises(scenario.error) as caught:
+            call()
+        raised = caught.value
+    assert isinstance(raised, ImageCatalogError)
+    assert raised.code is code, f"expected {code}, got {raised.code}: {raised}"
+
+
+def test_the_table_covers_every_code() -> None:
+    """A code added to ErrorCode needs a scenario here that raises it."""
+    missing = sorted(code.name for code in set(ErrorCode) - set(SCENARIOS))
+    assert set(SCENARIOS) == set(ErrorCode), f"no scenario raises {', '.join(missing)}"
