@@ -294,18 +294,6 @@ def deleting_without_naming_images() -> Attempt:
     return service, cvm_request(service, "DeleteImages", {})
 
 
-@raises(
-    ErrorCode.UNKNOWN_PARAMETER,
-    InvalidParameterError,
-    gap="nothing in src/ raises it: CvmActions ignores parameters an action does not take",
-)
-def a_misspelt_parameter() -> Attempt:
-    """A request parameter the action does not take (ImageID for ImageIds)."""
-    builder = alices_catalog()
-    service, web = builder.build(), builder.image(WEB)
-    return service, cvm_request(service, "DescribeImages", {"ImageID": [web.id]})
-
-
 @raises(ErrorCode.INVALID_FILTER, InvalidParameterError)
 def a_describe_instances_filter_sent_to_describe_images() -> Attempt:
     """DescribeImages filters by image-id, image-type, image-name or platform only."""

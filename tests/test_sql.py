@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -204,3 +206,57 @@ def test_an_engine_that_would_give_each_thread_its_own_database_is_refused() -> 
         SqlImageRepository(engine)
     assert raised.value.parameter == "url_or_engine"
     engine.dispose()
+
+
+def _schema_differences(store: SqlImageRepository) -> list[Any]:
+    """What differs between the tables the store queries and those the migrations built."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from imagecatalog.sql import _METADATA, VERSION_TABLE
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        differences: list[Any] = compare_metadata(context, _METADATA)
+    return [
+        change
+        for change in differences
+        if not (isinstance(change, tuple) and getattr(change[1], "name", "") == VERSION_TABLE)
+    ]
+
+
+def test_the_migrations_build_the_tables_the_store_queries(tmp_path: Path) -> None:
+    """A new database is built by the migrations alone, and what they build is exactly
+    the schema the store's queries are written against (Alembic finds no difference)."""
+    with SqlImageRepository(f"sqlite:///{tmp_path / 'new.db'}") as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert _schema_differences(store) == []
+
+
+def test_the_first_migration_builds_what_0_1_0_built(tmp_path: Path) -> None:
+    """Schema 1 made by the migrations is 0.1.0's schema, statement for statement."""
+    import sqlite3
+
+    from tests.test_compat_v0_1_0 import FIXTURES
+
+    def statements(path: Path) -> list[tuple[str, ...]]:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            rows = connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            return sorted(row for row in rows if "alembic" not in row[1])
+
+    new = tmp_path / "new.db"
+    engine = sa.create_engine(f"sqlite:///{new}")
+    from imagecatalog.sql import _migrate_to
+
+    with engine.begin() as connection:
+        _migrate_to(connection, None, 1)
+    engine.dispose()
+    assert statements(new) == statements(FIXTURES / "catalog-schema-v1.sqlite")
+
+
+@needs_postgres
+def test_the_migrations_build_the_tables_the_store_queries_on_postgres(
+    postgres: PostgresSchemas,
+) -> None:
+    with SqlImageRepository(postgres.url_for_new_schema()) as store:
+        assert _schema_differences(store) == []

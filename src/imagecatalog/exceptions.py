@@ -96,7 +96,6 @@ class ErrorCode(enum.StrEnum):
     INVALID_BOOT_MODE = "InvalidParameterValue.InvalidBootMode"
     # The API's request checks (common codes of API 3.0 and DescribeImages' filters).
     MISSING_PARAMETER = "MissingParameter"
-    UNKNOWN_PARAMETER = "UnknownParameter"
     INVALID_FILTER = "InvalidFilter"
     INVALID_FILTER_VALUE_LIMIT_EXCEEDED = "InvalidFilterValue.LimitExceeded"
     UNSUPPORTED_OPERATION = "UnsupportedOperation"

@@ -66,10 +66,15 @@ from imagecatalog.records import (
 from imagecatalog.regions import Region
 from imagecatalog.repository import LegacyRepositoryMethods
 
-__all__ = ["SCHEMA_VERSION", "SqlImageRepository"]
+__all__ = ["REVISIONS", "SCHEMA_VERSION", "VERSION_TABLE", "SqlImageRepository"]
 
 #: The schema version this release writes and reads.
 SCHEMA_VERSION = 1
+#: Where Alembic records the migrations a database has had (its own name, so that
+#: it never meets an application's own Alembic table in the same schema).
+VERSION_TABLE = "imagecatalog_alembic_version"
+#: The Alembic revision of each schema version (schema 1 is what 0.1.0 created).
+REVISIONS = {1: "s0001"}
 
 _METADATA = sa.MetaData()
 
@@ -165,7 +170,9 @@ class SqlImageRepository(LegacyRepositoryMethods):
     run one at a time (see the module's documentation).
     """
 
-    def __init__(self, url_or_engine: str | Engine, *, create: bool = True) -> None:
+    def __init__(
+        self, url_or_engine: str | Engine, *, create: bool = True, migrate: bool = True
+    ) -> None:
         if isinstance(url_or_engine, Engine):
             self._engine = url_or_engine
         else:
@@ -176,10 +183,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
         self._lock_key = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
-        if create:
-            self.create_schema()
-        else:
-            self._check_version()
+        self._open(create=create, migrate=migrate)
 
     @property
     def engine(self) -> Engine:
@@ -197,44 +201,47 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self.close()
 
     def create_schema(self) -> None:
-        """Create the tables and indexes if they are missing; record the schema version.
+        """Create the schema if it is missing, and migrate it to this release's version.
 
         Refuses a database whose schema is newer than this release knows.
         """
-        with self._engine.begin() as connection:
-            _METADATA.create_all(connection, checkfirst=True)
-            version = connection.execute(
-                sa.select(_META.c.value).where(_META.c.key == "schema_version")
-            ).scalar_one_or_none()
-            if version is None:
-                connection.execute(
-                    sa.insert(_META).values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
-        self._check_version()
+        self._open(create=True, migrate=True)
 
-    def _check_version(self) -> None:
+    def schema_version(self) -> int | None:
+        """The schema version the database holds (None: no imagecatalog schema)."""
         with self._engine.connect() as connection:
-            version = (
-                connection.execute(
-                    sa.select(_META.c.value).where(_META.c.key == "schema_version")
-                ).scalar_one_or_none()
-                if sa.inspect(connection).has_table(_META.name)
-                else None
-            )
-        if version is None:
-            raise SchemaVersionError(
-                "this database has no imagecatalog schema; open it with create=True or "
-                "call create_schema()",
-                found=None,
-                expected=SCHEMA_VERSION,
-            )
-        if int(version) > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"this database has imagecatalog schema version {version}, newer than the "
-                f"version {SCHEMA_VERSION} this release knows; upgrade imagecatalog",
-                found=int(version),
-                expected=SCHEMA_VERSION,
-            )
+            return _schema_version(connection)
+
+    def _open(self, *, create: bool, migrate: bool) -> None:
+        """Check the schema's version; create or migrate it, in one transaction."""
+        with self.transaction():
+            connection = self._local.connection
+            found = _schema_version(connection)
+            if found == SCHEMA_VERSION:
+                return
+            if found is not None and found > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"this database has imagecatalog schema version {found}, newer than the "
+                    f"version {SCHEMA_VERSION} this release knows; upgrade imagecatalog",
+                    found=found,
+                    expected=SCHEMA_VERSION,
+                )
+            if found is None and not create:
+                raise SchemaVersionError(
+                    "this database has no imagecatalog schema; open it with create=True or "
+                    "call create_schema()",
+                    found=None,
+                    expected=SCHEMA_VERSION,
+                )
+            if found is not None and not migrate:
+                raise SchemaVersionError(
+                    f"this database has imagecatalog schema version {found}, older than the "
+                    f"version {SCHEMA_VERSION} this release uses; open it with migrate=True "
+                    "(the default) to migrate it forward, in one transaction",
+                    found=found,
+                    expected=SCHEMA_VERSION,
+                )
+            _migrate(connection, found)
 
     # Unit of work -----------------------------------------------------------------
 
@@ -519,6 +526,38 @@ def _instance(row: Any) -> Instance:
     del data["seq"]
     data["charges"] = json.loads(data["charges"])
     return instance_from_record(from_data(data, InstanceRecord))
+
+
+# Schema versions and migrations -------------------------------------------------------------
+
+
+def _schema_version(connection: Connection) -> int | None:
+    if not sa.inspect(connection).has_table(_META.name):
+        return None
+    value = connection.execute(
+        sa.select(_META.c.value).where(_META.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _migrate(connection: Connection, found: int | None) -> None:
+    """Bring the database on *connection* from schema *found* (None: empty) to
+    :data:`SCHEMA_VERSION`, inside the caller's transaction."""
+    _migrate_to(connection, found, SCHEMA_VERSION)
+
+
+def _migrate_to(connection: Connection, found: int | None, target: int) -> None:
+    """Bring the database on *connection* from schema *found* to *target*."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "imagecatalog:migrations")
+    config.attributes["connection"] = connection
+    has_history = sa.inspect(connection).has_table(VERSION_TABLE)
+    if found is not None and not has_history:  # made by 0.1.0, before migrations
+        command.stamp(config, REVISIONS[found])
+    command.upgrade(config, REVISIONS[target])
 
 
 # Engines ----------------------------------------------------------------------------------
