@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from imagecatalog import ImageService
+from imagecatalog import BootMode, ImageService, SchemaVersionError, sql
 from imagecatalog.snapshot import load
-from imagecatalog.sql import SqlImageRepository
+from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 
 FIXTURES = Path(__file__).parent / "fixtures" / "v0_1_0"
 RAW: dict[str, Any] = json.loads((FIXTURES / "snapshot-v1.json").read_text("utf-8"))
@@ -67,6 +67,7 @@ def assert_holds_the_v1_catalog(service: ImageService) -> None:
         assert [(s.account.id, s.shared_at) for s in image.shared_with] == [
             (s["account"], _time(s["shared_at"])) for s in record["shared_with"]
         ]
+        assert image.boot_mode is BootMode.LEGACY_BIOS  # 0.1.0 knew no other
         if owner is not None:
             owned[(owner, record["region"])] = owned.get((owner, record["region"]), 0) + 1
     for (owner, region), count in owned.items():
@@ -82,6 +83,7 @@ def assert_holds_the_v1_catalog(service: ImageService) -> None:
         assert instance.system_disk_gb == record["system_disk_gb"]
         assert instance.licence_type.value == record["licence_type"]
         assert instance.launched_at == _time(record["launched_at"])
+        assert instance.boot_mode is BootMode.LEGACY_BIOS
         assert [
             (c.item.value, c.region.id, c.quantity, c.unit, c.reason) for c in instance.charges
         ] == [
@@ -108,6 +110,43 @@ def test_a_schema_1_database_opens_with_nothing_lost(tmp_path: Path) -> None:
     database = tmp_path / "catalog.sqlite"
     shutil.copyfile(FIXTURES / "catalog-schema-v1.sqlite", database)
     with SqlImageRepository(f"sqlite:///{database}") as store:
+        assert_holds_the_v1_catalog(ImageService(store, limits=load_limits()))
+
+
+def test_a_schema_1_database_is_refused_when_told_not_to_migrate(tmp_path: Path) -> None:
+    """migrate=False opens nothing older than this release's schema, and says which
+    versions met; the database is left as it was."""
+    database = tmp_path / "catalog.sqlite"
+    shutil.copyfile(FIXTURES / "catalog-schema-v1.sqlite", database)
+    with pytest.raises(SchemaVersionError) as raised:
+        SqlImageRepository(f"sqlite:///{database}", migrate=False)
+    assert (raised.value.found, raised.value.expected) == (1, SCHEMA_VERSION)
+    assert "schema version 1, older than the version 2" in raised.value.message
+    assert database.read_bytes() == (FIXTURES / "catalog-schema-v1.sqlite").read_bytes()
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migrations run in one transaction: when anything in it fails, the
+    database keeps its old schema and every row, and opens again later."""
+    database = tmp_path / "catalog.sqlite"
+    shutil.copyfile(FIXTURES / "catalog-schema-v1.sqlite", database)
+    migrate = sql._migrate
+
+    def migrate_then_fail(connection: Any, found: int | None) -> None:
+        migrate(connection, found)
+        raise OSError("the disk filled up")
+
+    monkeypatch.setattr(sql, "_migrate", migrate_then_fail)
+    with pytest.raises(OSError, match="disk filled up"):
+        SqlImageRepository(f"sqlite:///{database}")
+    monkeypatch.undo()
+    with pytest.raises(SchemaVersionError) as raised:
+        SqlImageRepository(f"sqlite:///{database}", migrate=False)
+    assert raised.value.found == 1
+    with SqlImageRepository(f"sqlite:///{database}") as store:
+        assert store.schema_version() == SCHEMA_VERSION
         assert_holds_the_v1_catalog(ImageService(store, limits=load_limits()))
 
 

@@ -7,9 +7,8 @@ each call and checks the code and the class (and, when there is a catalog, that
 the refused call left it exactly as it was); the second fails as soon as a code
 is added to the enum without a scenario here.
 
-A code that nothing raises yet keeps its scenario, marked with ``gap=``: the
-call the provider would refuse, run as a strict expected failure, so that the
-suite says when imagecatalog starts raising it (and the mark must go).
+A code with no scenario, or one nothing raises, fails the suite: declare a code
+in the same change that raises it.
 """
 
 from __future__ import annotations
@@ -69,14 +68,10 @@ Attempt = tuple[ImageService | None, Callable[[], object]]
 class Scenario:
     """How one error code arises: the class that carries it, and *arrange*, which
     builds a fresh catalog and returns the call that must raise it.
-
-    *gap* says why nothing raises the code yet; the scenario then runs as a
-    strict expected failure.
     """
 
     error: type[ImageCatalogError]
     arrange: Callable[[], Attempt]
-    gap: str | None = None
 
 
 #: The table: every error code, and how to make imagecatalog raise it.
@@ -84,14 +79,14 @@ SCENARIOS: dict[ErrorCode, Scenario] = {}
 
 
 def raises(
-    code: ErrorCode, error: type[ImageCatalogError], *, gap: str | None = None
+    code: ErrorCode, error: type[ImageCatalogError]
 ) -> Callable[[Callable[[], Attempt]], Callable[[], Attempt]]:
     """Enter the decorated scenario in :data:`SCENARIOS` as the way to raise *code*."""
 
     def register(arrange: Callable[[], Attempt]) -> Callable[[], Attempt]:
         if code in SCENARIOS:
             raise ValueError(f"two scenarios raise {code.name}; keep one")
-        SCENARIOS[code] = Scenario(error, arrange, gap)
+        SCENARIOS[code] = Scenario(error, arrange)
         return arrange
 
     return register
@@ -264,12 +259,7 @@ def importing_with_a_release_string_as_os_version() -> Attempt:
     return service, alice_imports(service, os_version="7.9.2009 (Core)")
 
 
-@raises(
-    ErrorCode.INVALID_BOOT_MODE,
-    InvalidParameterError,
-    gap="nothing in src/ raises it: ImportImage ignores BootMode (the provider takes "
-    "'Legacy BIOS' or 'UEFI')",
-)
+@raises(ErrorCode.INVALID_BOOT_MODE, InvalidParameterError)
 def importing_with_a_boot_mode_that_does_not_exist() -> Attempt:
     """ImportImage's BootMode is 'Legacy BIOS' or 'UEFI'."""
     service = alices_catalog().build()
@@ -529,17 +519,7 @@ def opening_a_database_with_no_schema() -> Attempt:
 
 
 def _params() -> list[Any]:
-    return [
-        pytest.param(
-            code,
-            scenario,
-            id=code.value,
-            marks=()
-            if scenario.gap is None
-            else pytest.mark.xfail(raises=AssertionError, reason=scenario.gap, strict=True),
-        )
-        for code, scenario in SCENARIOS.items()
-    ]
+    return [pytest.param(code, scenario, id=code.value) for code, scenario in SCENARIOS.items()]
 
 
 @pytest.mark.parametrize(("code", "scenario"), _params())

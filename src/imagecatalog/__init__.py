@@ -33,6 +33,7 @@ from imagecatalog.exceptions import (
 )
 from imagecatalog.images import (
     Architecture,
+    BootMode,
     Image,
     ImageKind,
     ImageOrigin,
@@ -57,6 +58,7 @@ __all__ = [
     "AccountNotFoundError",
     "AccountProfile",
     "Architecture",
+    "BootMode",
     "CatalogContents",
     "CatalogReader",
     "CatalogStore",

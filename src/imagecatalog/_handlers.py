@@ -165,6 +165,7 @@ def launch_instance(catalog: Catalog, caller: Account, image_id: str) -> Instanc
         architecture=image.architecture,
         system_disk_gb=image.size_gb,
         licence_type=image.licence_type,
+        boot_mode=image.boot_mode,
         launched_at=catalog.now(),
         charges=launch_charges(image),
     )
@@ -193,6 +194,7 @@ def create_image(
         origin=ImageOrigin.CREATE_IMAGE,
         created_at=catalog.now(),
         licence_type=instance.licence_type,
+        boot_mode=instance.boot_mode,
     )
     catalog.store.add_image(image)
     return image

@@ -196,6 +196,7 @@ class CvmActions:
                 description=_param(params, "ImageDescription", str, ""),
                 licence_type=_param(params, "LicenseType", str, "TencentCloud"),
                 force=_param(params, "Force", bool, False),
+                boot_mode=_param(params, "BootMode", str, "Legacy BIOS"),
             ),
         )
         return {"ImageId": image.id}

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_DESCRIPTION_LENGTH",
     "MAX_NAME_LENGTH",
     "Architecture",
+    "BootMode",
     "Image",
     "ImageKind",
     "ImageOrigin",
@@ -114,6 +115,13 @@ class LicenceType(enum.StrEnum):
 
     TENCENT_CLOUD = "TencentCloud"
     BYOL = "BYOL"
+
+
+class BootMode(enum.StrEnum):
+    """How an image's system boots (ImportImage's ``BootMode``)."""
+
+    LEGACY_BIOS = "Legacy BIOS"
+    UEFI = "UEFI"
 
 
 class Support(enum.StrEnum):
@@ -251,6 +259,7 @@ class Image:
     origin: ImageOrigin
     created_at: datetime = attrs.field(validator=_validate_utc)
     licence_type: LicenceType = LicenceType.TENCENT_CLOUD
+    boot_mode: BootMode = BootMode.LEGACY_BIOS
     software: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     support: Support | None = None
     copied_from: str | None = None

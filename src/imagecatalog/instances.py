@@ -17,7 +17,7 @@ from imagecatalog._validation import require_identifier
 from imagecatalog.accounts import Account
 from imagecatalog.charges import Charge
 from imagecatalog.exceptions import ErrorCode
-from imagecatalog.images import Architecture, LicenceType, OsType
+from imagecatalog.images import Architecture, BootMode, LicenceType, OsType
 from imagecatalog.regions import Region
 
 __all__ = ["Instance", "InstancePage", "check_instance_id"]
@@ -54,6 +54,8 @@ class Instance:
     architecture: Architecture
     system_disk_gb: int
     licence_type: LicenceType
+    #: How the instance boots: as the image it was launched from.
+    boot_mode: BootMode = BootMode.LEGACY_BIOS
     launched_at: datetime
     #: What running this instance adds to the bill (see :mod:`imagecatalog.pricing`).
     charges: tuple[Charge, ...] = attrs.field(default=(), converter=_charges)

@@ -26,6 +26,7 @@ from typing import Any
 
 from imagecatalog.images import (
     Architecture,
+    BootMode,
     Image,
     ImageOrigin,
     ImageState,
@@ -89,6 +90,12 @@ def builtin_public_images() -> tuple[Image, ...]:
                         origin=ImageOrigin.OFFICIAL,
                         created_at=datetime.fromisoformat(entry["published"]),
                         software=entry["software"],
+                        # The provider's ARM images boot with UEFI; x86 ones with BIOS.
+                        boot_mode=(
+                            BootMode.UEFI
+                            if architecture is Architecture.ARM64
+                            else BootMode.LEGACY_BIOS
+                        ),
                         support=(
                             Support.PROVIDER
                             if entry["platform"] == "TencentOS"

@@ -37,6 +37,7 @@ from imagecatalog.charges import Charge, ChargeItem
 from imagecatalog.exceptions import InvalidParameterError
 from imagecatalog.images import (
     Architecture,
+    BootMode,
     Image,
     ImageOrigin,
     ImageState,
@@ -92,7 +93,7 @@ def decode_time(text: str) -> datetime:
     return moment
 
 
-# Records (version 1: the fields 0.1.0 wrote) ----------------------------------------------
+# Records (version 2: 0.1.0's fields, and the boot mode) -------------------------------------
 
 
 @attrs.frozen(kw_only=True)
@@ -121,6 +122,8 @@ class ImageRecord:
     support: str | None
     copied_from: str | None
     shared_with: list[ShareRecord]
+    #: Version 2 on (snapshots) and schema 2 on (SQL); version 1 meant "Legacy BIOS".
+    boot_mode: str
 
 
 @attrs.frozen(kw_only=True)
@@ -146,6 +149,8 @@ class InstanceRecord:
     licence_type: str
     launched_at: datetime
     charges: list[ChargeRecord]
+    #: Version 2 on (snapshots) and schema 2 on (SQL); version 1 meant "Legacy BIOS".
+    boot_mode: str
 
 
 @attrs.frozen(kw_only=True)
@@ -233,6 +238,7 @@ def image_record(image: Image) -> ImageRecord:
             ShareRecord(account=share.account.id, shared_at=share.shared_at)
             for share in image.shared_with
         ],
+        boot_mode=image.boot_mode.value,
     )
 
 
@@ -260,6 +266,7 @@ def image_from_record(record: ImageRecord) -> Image:
             SharePermission(account=Account.of(share.account), shared_at=share.shared_at)
             for share in record.shared_with
         ],
+        boot_mode=_enum(BootMode, record.boot_mode, "boot_mode"),
     )
 
 
@@ -276,6 +283,7 @@ def instance_record(instance: Instance) -> InstanceRecord:
         system_disk_gb=instance.system_disk_gb,
         licence_type=instance.licence_type.value,
         launched_at=instance.launched_at,
+        boot_mode=instance.boot_mode.value,
         charges=[
             ChargeRecord(
                 item=charge.item.value,
@@ -302,6 +310,7 @@ def instance_from_record(record: InstanceRecord) -> Instance:
         system_disk_gb=record.system_disk_gb,
         licence_type=_enum(LicenceType, record.licence_type, "licence_type"),
         launched_at=record.launched_at,
+        boot_mode=_enum(BootMode, record.boot_mode, "boot_mode"),
         charges=[
             Charge(
                 item=_enum(ChargeItem, charge.item, "item"),

@@ -36,6 +36,7 @@ from imagecatalog.exceptions import (
 )
 from imagecatalog.images import (
     Architecture,
+    BootMode,
     Image,
     ImageOrigin,
     ImagePage,
@@ -410,12 +411,14 @@ class ImageService:
         licence_type: LicenceType | str = LicenceType.TENCENT_CLOUD,
         force: bool = False,
         size_gb: int = 50,
+        boot_mode: BootMode | str = BootMode.LEGACY_BIOS,
     ) -> Image:
         """Import an image file from object storage into *region* (ImportImage).
 
         *platform* is one of :data:`~imagecatalog.importing.IMPORTABLE_PLATFORMS`
         and decides the OS type; *architecture* accepts ``arm_64``.  ISO files
-        need ``force=True``.  The image counts against the quota in *region*.
+        need ``force=True``.  *boot_mode* is ``Legacy BIOS`` (the default) or
+        ``UEFI``.  The image counts against the quota in *region*.
         """
         owner = Account.of(caller)
         check_image_url(image_url, force=require_bool(force, "force"))
@@ -441,6 +444,9 @@ class ImageService:
                 licence_type,
                 "licence_type",
                 code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
+            ),
+            boot_mode=parse_enum(
+                BootMode, boot_mode, "boot_mode", code=ErrorCode.INVALID_BOOT_MODE
             ),
         )
         with self._work() as catalog:
@@ -611,6 +617,7 @@ class ProviderOperations:
         support: Support | str | None = None,
         description: str = "",
         licence_type: LicenceType | str = LicenceType.TENCENT_CLOUD,
+        boot_mode: BootMode | str = BootMode.LEGACY_BIOS,
     ) -> Image:
         """Add a public image to *region*, as the provider does.
 
@@ -639,6 +646,7 @@ class ProviderOperations:
                 software, "software", lambda item: require_str(item, "software"), allow_empty=True
             ),
             support=parse_enum(Support, support, "support"),
+            boot_mode=parse_enum(BootMode, boot_mode, "boot_mode"),
         )
         with self._work() as catalog:
             return handlers.publish_public_image(catalog, draft)

@@ -61,7 +61,7 @@ __all__ = ["FORMAT", "VERSION", "dump", "dumps", "load", "restore", "save"]
 #: The ``format`` field every snapshot carries.
 FORMAT = "imagecatalog-snapshot"
 #: The snapshot version this release writes, and the newest it reads.
-VERSION = 1
+VERSION = 2
 
 
 @attrs.frozen(kw_only=True)
@@ -76,8 +76,27 @@ class SnapshotRecord:
     instances: list[InstanceRecord]
 
 
+def _add_boot_modes(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 to 2: images and instances gained a boot mode; before, every one
+    booted with Legacy BIOS (ImportImage's default)."""
+
+    def with_boot_mode(items: object) -> object:
+        if not isinstance(items, list):
+            return items  # not a list: the record check names the field
+        return [
+            {"boot_mode": "Legacy BIOS", **item} if isinstance(item, Mapping) else item
+            for item in items
+        ]
+
+    return {
+        **data,
+        "images": with_boot_mode(data.get("images")),
+        "instances": with_boot_mode(data.get("instances")),
+    }
+
+
 #: How to upgrade a snapshot of version *n* (the key) to version *n* + 1.
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _add_boot_modes}
 
 
 # Writing ------------------------------------------------------------------------------

@@ -69,12 +69,12 @@ from imagecatalog.repository import LegacyRepositoryMethods
 __all__ = ["REVISIONS", "SCHEMA_VERSION", "VERSION_TABLE", "SqlImageRepository"]
 
 #: The schema version this release writes and reads.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Where Alembic records the migrations a database has had (its own name, so that
 #: it never meets an application's own Alembic table in the same schema).
 VERSION_TABLE = "imagecatalog_alembic_version"
 #: The Alembic revision of each schema version (schema 1 is what 0.1.0 created).
-REVISIONS = {1: "s0001"}
+REVISIONS = {1: "s0001", 2: "s0002"}
 
 _METADATA = sa.MetaData()
 
@@ -111,6 +111,7 @@ _IMAGES = sa.Table(
     sa.Column("software", sa.Text, nullable=False),  # JSON list
     sa.Column("support", sa.String(16), nullable=True),
     sa.Column("copied_from", sa.String(12), nullable=True),
+    sa.Column("boot_mode", sa.String(16), nullable=False, server_default="Legacy BIOS"),
     # Listing order within each group, and the name rule:
     sa.Index(
         "ix_ic_images_public",
@@ -156,6 +157,10 @@ _INSTANCES = sa.Table(
     sa.Column("licence_type", sa.String(16), nullable=False),
     sa.Column("launched_at", sa.String(40), nullable=False),
     sa.Column("charges", sa.Text, nullable=False),  # JSON list
+    sa.Column("boot_mode", sa.String(16), nullable=False, server_default="Legacy BIOS"),
+    # An owner's instances in launch order, everywhere or in one region:
+    sa.Index("ix_ic_instances_owner", "owner", "launched_at", "id"),
+    sa.Index("ix_ic_instances_owner_region", "owner", "region", "launched_at", "id"),
 )
 
 
