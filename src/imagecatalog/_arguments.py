@@ -40,7 +40,9 @@ def batch(
     values: object, parameter: str, parse: Callable[[Any], _T], *, allow_empty: bool = False
 ) -> tuple[_T, ...]:
     """A list of distinct items, each checked by *parse*; empty only if allowed."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if not isinstance(values, (list, tuple, set, frozenset)) and (
+        isinstance(values, (str, bytes)) or not isinstance(values, Iterable)
+    ):
         raise InvalidParameterError(
             f"{parameter} must be a list, not {type(values).__name__} {values!r}; "
             f"wrap a single item in a list",

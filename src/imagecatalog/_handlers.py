@@ -52,6 +52,22 @@ _FAILED = {
     ImageState.IMPORTING: ImageState.IMPORTFAILED,
 }
 _EVERYTHING = ImageQuery()
+# Members looked up once: an enum's attribute costs a descriptor call on every read.
+_NORMAL, _CREATING, _IMPORTING, _SYNCING = (
+    ImageState.NORMAL,
+    ImageState.CREATING,
+    ImageState.IMPORTING,
+    ImageState.SYNCING,
+)
+_COPY, _MODIFY, _DELETE, _SHARE, _UNSHARE, _COMPLETE, _FAIL = (
+    Operation.COPY,
+    Operation.MODIFY,
+    Operation.DELETE,
+    Operation.SHARE,
+    Operation.UNSHARE,
+    Operation.COMPLETE,
+    Operation.FAIL,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -121,7 +137,7 @@ class Catalog:
 
     def settled(self, pending: ImageState) -> ImageState:
         """The state new work starts in: NORMAL at once, or *pending* until finished."""
-        return ImageState.NORMAL if self.instant else pending
+        return _NORMAL if self.instant else pending
 
 
 # Accounts -------------------------------------------------------------------------------
@@ -190,7 +206,7 @@ def create_image(
         os_name=instance.os_name,
         architecture=instance.architecture,
         size_gb=instance.system_disk_gb,
-        state=catalog.settled(ImageState.CREATING),
+        state=catalog.settled(_CREATING),
         origin=ImageOrigin.CREATE_IMAGE,
         created_at=catalog.now(),
         licence_type=instance.licence_type,
@@ -207,7 +223,7 @@ def import_image(catalog: Catalog, caller: Account, draft: Image) -> Image:
     image = draft.issued(
         id=catalog.new_image_id(),
         created_at=catalog.now(),
-        state=catalog.settled(ImageState.IMPORTING),
+        state=catalog.settled(_IMPORTING),
     )
     catalog.store.add_image(image)
     return image
@@ -221,8 +237,8 @@ def copy_image(
     name: str | None,
 ) -> tuple[Image, ...]:
     catalog.caller(caller)
-    source = catalog.owned(caller, image_id, Operation.COPY)
-    check_state(source, Operation.COPY)
+    source = catalog.owned(caller, image_id, _COPY)
+    check_state(source, _COPY)
     if source.region in destinations:
         raise InvalidParameterError(
             f"cannot copy image {source.id} to {source.region.id}: that is the "
@@ -239,7 +255,7 @@ def copy_image(
             id=catalog.new_image_id(),
             region=destination,
             name=copy_name,
-            state=catalog.settled(ImageState.SYNCING),
+            state=catalog.settled(_SYNCING),
             created_at=catalog.now(),
         )
         for destination in destinations
@@ -258,8 +274,8 @@ def modify_image(
     description: str | None,
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, Operation.MODIFY)
-    check_state(image, Operation.MODIFY)
+    image = catalog.owned(caller, image_id, _MODIFY)
+    check_state(image, _MODIFY)
     if name is not None:
         existing = catalog.store.find_custom_image(caller, image.region, name)
         check_name_free(name, caller, image.region, existing, ignoring=(image.id,))
@@ -272,7 +288,7 @@ def delete_images(catalog: Catalog, caller: Account, image_ids: Sequence[str]) -
     catalog.caller(caller)
     doomed = []
     for image_id in image_ids:  # each image passes every rule before the next is looked at
-        image = catalog.owned(caller, image_id, Operation.DELETE)
+        image = catalog.owned(caller, image_id, _DELETE)
         check_deletable(image)
         doomed.append(image)
     for image in doomed:
@@ -287,7 +303,7 @@ def share_image(
     catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, Operation.SHARE)
+    image = catalog.owned(caller, image_id, _SHARE)
     check_share(
         image,
         caller,
@@ -304,7 +320,7 @@ def unshare_image(
     catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, Operation.UNSHARE)
+    image = catalog.owned(caller, image_id, _UNSHARE)
     check_unshare(image, caller, accounts)
     remaining = unshare(image, accounts)
     catalog.store.replace_image(remaining)
@@ -339,11 +355,11 @@ def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
     image = catalog.store.get_image(image_id)
     if image is None:
         raise ImageNotFoundError(image_id)
-    check_state(image, Operation.COMPLETE if succeeded else Operation.FAIL)
-    if not succeeded and image.state is ImageState.SYNCING:
+    check_state(image, _COMPLETE if succeeded else _FAIL)
+    if not succeeded and image.state is _SYNCING:
         catalog.store.remove_image(image_id)
         return None
-    finished = image.with_state(ImageState.NORMAL if succeeded else _FAILED[image.state])
+    finished = image.with_state(_NORMAL if succeeded else _FAILED[image.state])
     catalog.store.replace_image(finished)
     return finished
 

@@ -100,6 +100,8 @@ class ImageState(enum.StrEnum):
 
 
 _IN_PROGRESS = frozenset({ImageState.CREATING, ImageState.SYNCING, ImageState.IMPORTING})
+# Members looked up once: an enum's attribute costs a descriptor call on every read.
+_PUBLIC, _CUSTOM, _SHARED = ImageKind.PUBLIC, ImageKind.CUSTOM, ImageKind.SHARED
 
 
 class ImageOrigin(enum.StrEnum):
@@ -108,6 +110,9 @@ class ImageOrigin(enum.StrEnum):
     OFFICIAL = "OFFICIAL"
     CREATE_IMAGE = "CREATE_IMAGE"
     EXTERNAL_IMPORT = "EXTERNAL_IMPORT"
+
+
+_OFFICIAL = ImageOrigin.OFFICIAL
 
 
 class LicenceType(enum.StrEnum):
@@ -266,7 +271,7 @@ class Image:
     shared_with: tuple[SharePermission, ...] = attrs.field(default=(), converter=_shares)
 
     def __attrs_post_init__(self) -> None:
-        if (self.owner is None) != (self.origin is ImageOrigin.OFFICIAL):
+        if (self.owner is None) != (self.origin is _OFFICIAL):
             raise InvalidParameterError(
                 f"image {self.id}: public images (origin OFFICIAL) have no owner and "
                 "custom images have one",
@@ -304,12 +309,12 @@ class Image:
         a custom image to its owner and to the accounts it is shared with.
         """
         if self.owner is None:
-            return ImageKind.PUBLIC
+            return _PUBLIC
         viewer_id = viewer.id if isinstance(viewer, Account) else viewer
         if self.owner.id == viewer_id:
-            return ImageKind.CUSTOM
+            return _CUSTOM
         if viewer_id in self.shared_account_ids:
-            return ImageKind.SHARED
+            return _SHARED
         return None
 
     def as_seen_by(self, viewer: Account | str) -> Image:
@@ -320,15 +325,18 @@ class Image:
         none.  Nobody but the owner learns who else an image is shared with.
         """
         shares = self.shared_with
+        if not shares:
+            return self  # nothing to hide (public images are never shared)
         viewer_id = viewer.id if isinstance(viewer, Account) else viewer
-        if not shares or (len(shares) == 1 and shares[0].account.id == viewer_id):
-            return self  # nothing to hide: no shares, or only the viewer's own
-        if self.kind_for(viewer_id) is ImageKind.CUSTOM:
+        if len(shares) == 1 and shares[0].account.id == viewer_id:
+            return self  # shared with the viewer alone
+        owner = self.owner
+        if owner is not None and owner.id == viewer_id:
             return self
-        own = tuple(share for share in self.shared_with if share.account.id == viewer_id)
-        if len(own) == len(self.shared_with):  # shared with the viewer alone
+        own = tuple(share for share in shares if share.account.id == viewer_id)
+        if len(own) == len(shares):  # shared with the viewer alone
             return self
-        return _changed(self, shared_with=own)
+        return replace_checked_fields(self, shared_with=own)  # fewer shares: nothing to check
 
     # Changes: each checks what it changes (and the rules across fields), not the rest.
 
@@ -384,11 +392,6 @@ def _images(values: Iterable[Image]) -> tuple[Image, ...]:
 
 _IMAGE_FIELDS = tuple(field.name for field in attrs.fields(Image))
 _READ_FIELDS = operator.attrgetter(*_IMAGE_FIELDS)
-# The slots' own descriptors write a field without the frozen class's __setattr__.
-_WRITERS = tuple(getattr(Image, name).__set__ for name in _IMAGE_FIELDS)
-_WRITER = dict(zip(_IMAGE_FIELDS, _WRITERS, strict=True))
-
-
 _SHARES_FIELD = _IMAGE_FIELDS.index("shared_with")
 
 
@@ -398,18 +401,43 @@ def fields_but_shares(image: Image) -> tuple[Any, ...]:
     return values[:_SHARES_FIELD] + values[_SHARES_FIELD + 1 :]
 
 
+# The slots' own descriptors write a field without the frozen class's __setattr__.
+_WRITER = {name: getattr(Image, name).__set__ for name in _IMAGE_FIELDS}
+
+
+def _make_copier() -> Any:
+    """A function that copies an image field by field, as attrs makes its own
+    ``__init__``: generated code that writes each slot through the slot's own
+    descriptor (the frozen class's ``__setattr__`` refuses), several times
+    cheaper than :func:`attrs.evolve`, which validates every field again."""
+    namespace: dict[str, Any] = {"new": object.__new__, "Image": Image, "writer": _WRITER}
+    lines = ["def copy(image, changes):", "    copy = new(Image)"]
+    for name in _IMAGE_FIELDS:
+        namespace[f"set_{name}"] = _WRITER[name]
+        lines.append(f"    set_{name}(copy, image.{name})")
+    lines += [
+        "    for name, value in changes.items():",
+        "        writer[name](copy, value)",
+        "    return copy",
+    ]
+    exec("\n".join(lines), namespace)
+    return namespace["copy"]
+
+
+_COPY = _make_copier()
+
+
 def replace_checked_fields(image: Image, **changes: Any) -> Image:
     """A copy of *image* with *changes*, skipping every validator.
 
-    The one unchecked copy of the package: only :func:`_changed` calls it (and
-    0.1.0's stores, which are adapted for a release).  A plain copy is several
-    times cheaper than :func:`attrs.evolve`, which validates every field again.
+    The one unchecked copy of the package: only this module calls it (through
+    :func:`_changed` and :meth:`Image.as_seen_by`), and 0.1.0's stores, which
+    are adapted for a release.
     """
-    copy = object.__new__(Image)
-    for write, value in zip(_WRITERS, _READ_FIELDS(image), strict=True):
-        write(copy, value)
-    for name, value in changes.items():
-        _WRITER[name](copy, value)
+    try:
+        copy: Image = _COPY(image, changes)
+    except KeyError as error:
+        raise TypeError(f"Image has no field {error}") from None
     return copy
 
 
@@ -421,15 +449,15 @@ def _changed(image: Image, **changes: Any) -> Image:
     and so do the rules across fields (``__attrs_post_init__``); the unchanged
     fields, valid already, are not checked again.  Tests hold it to
     :func:`attrs.evolve` on every change the package makes."""
-    converted = {
-        name: value if _FIELDS[name].converter is None else _FIELDS[name].converter(value)  # type: ignore[misc,operator]
-        for name, value in changes.items()
-    }
-    copy = replace_checked_fields(image, **converted)
-    for name, value in converted.items():
+    for name, value in changes.items():
+        converter = _FIELDS[name].converter
+        if converter is not None:
+            changes[name] = converter(value)  # type: ignore[operator]
+    copy = replace_checked_fields(image, **changes)
+    for name, value in changes.items():
         field = _FIELDS[name]
-        if field.validator is not None:
-            field.validator(copy, field, value)
+        if field.validator is not None and value is not getattr(image, name):
+            field.validator(copy, field, value)  # (an unchanged value passed already)
     copy.__attrs_post_init__()
     return copy
 

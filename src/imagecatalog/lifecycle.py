@@ -120,6 +120,11 @@ _ALLOWED_STATES = {
 }
 
 
+# Members looked up once: an enum's attribute costs a descriptor call on every read.
+_CUSTOM, _SHARED = ImageKind.CUSTOM, ImageKind.SHARED
+_DELETE, _LAUNCH = Operation.DELETE, Operation.LAUNCH
+
+
 def require_visible(
     image: Image | None, image_id: str, viewer: Account, region: Region | None = None
 ) -> tuple[Image, ImageKind]:
@@ -135,7 +140,7 @@ def require_visible(
 
 def require_owner(image: Image, kind: ImageKind, caller: Account, operation: Operation) -> None:
     """Only the owner of a custom image may copy, share, modify or delete it."""
-    if kind is ImageKind.CUSTOM:
+    if kind is _CUSTOM:
         return
     raise PermissionDeniedError(
         image_id=image.id,
@@ -148,7 +153,7 @@ def require_owner(image: Image, kind: ImageKind, caller: Account, operation: Ope
 
 def check_state(image: Image, operation: Operation) -> None:
     """The state rule: each operation runs only in its allowed states."""
-    allowed = operation.allowed_states
+    allowed = _ALLOWED_STATES[operation]
     if image.state not in allowed:
         raise InvalidImageStateError(
             image_id=image.id,
@@ -161,7 +166,7 @@ def check_state(image: Image, operation: Operation) -> None:
 
 def check_deletable(image: Image) -> None:
     """An image still shared with anyone cannot be deleted: cancel its shares first."""
-    check_state(image, Operation.DELETE)
+    check_state(image, _DELETE)
     if image.shared_with:
         raise SharingError(
             f"cannot delete image {image.id}: it is still shared with "
@@ -177,8 +182,8 @@ def check_launchable(
 ) -> None:
     """Launch needs a NORMAL image, and a shared image's owner must be trusted
     when the caller keeps a trust list."""
-    check_state(image, Operation.LAUNCH)
-    if kind is ImageKind.SHARED and trusted is not None:
+    check_state(image, _LAUNCH)
+    if kind is _SHARED and trusted is not None:
         assert image.owner is not None  # shared images are custom images
         if image.owner not in trusted:
             raise UntrustedImageError(image_id=image.id, owner=image.owner, account=caller)

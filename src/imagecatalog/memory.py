@@ -16,6 +16,7 @@ receives an item out of order is marked and sorted once, when next read.
 from __future__ import annotations
 
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from types import TracebackType
@@ -133,16 +134,16 @@ class _Transaction:
             store._lock.release()
 
 
-def _image_order(image: Image) -> tuple[Any, str]:
-    return (image.created_at, image.id)
+_PUBLIC, _CUSTOM = ImageKind.PUBLIC.value, ImageKind.CUSTOM.value
 
 
-def _instance_order(instance: Instance) -> tuple[Any, str]:
-    return (instance.launched_at, instance.id)
+#: Listing order: images by creation time then ID, instances by launch time then ID.
+_image_order: Callable[[Image], tuple[Any, str]] = operator.attrgetter("created_at", "id")
+_instance_order: Callable[[Instance], tuple[Any, str]] = operator.attrgetter("launched_at", "id")
 
 
 def _receiver_view(image: Image, account_id: str) -> Image:
-    """*image* as the account it is shared with sees it: only its own share."""
+    """*image* as the account it is shared with sees it (only its own share)."""
     return image.as_seen_by(account_id)
 
 
@@ -164,7 +165,7 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         self._custom = _OrderedIndex(self._images, _image_order)  # (owner ID, region ID)
         self._shared_in = _OrderedIndex(self._images, _image_order)  # (account ID, region ID)
         self._names: dict[tuple[str, str, str], str] = {}
-        self._launched = _OrderedIndex(self._instances, _instance_order)  # owner ID (, region)
+        self._launched = _OrderedIndex(self._instances, _instance_order)  # (owner ID, region ID)
 
     # Unit of work -------------------------------------------------------------
 
@@ -243,11 +244,10 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         return len(matched), matched[offset : offset + limit]
 
     def _index(self, group: ImageGroup) -> tuple[_OrderedIndex[Image], Hashable]:
-        if group.kind is ImageKind.PUBLIC:
-            return self._public, group.region.id
-        assert group.account is not None
-        key = (group.account.id, group.region.id)
-        return (self._custom if group.kind is ImageKind.CUSTOM else self._shared_in), key
+        kind, region_id, account_id = group.key
+        if kind == _PUBLIC:
+            return self._public, region_id
+        return (self._custom if kind == _CUSTOM else self._shared_in), (account_id, region_id)
 
     def _insert(self, image: Image) -> None:
         self._images[image.id] = image
@@ -302,27 +302,35 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         return self._instances.get(instance_id)
 
     def add_instance(self, instance: Instance) -> None:
+        key = (instance.owner.id, instance.region.id)
         with self._lock:
             self._instances[instance.id] = instance
-            keys = (instance.owner.id, (instance.owner.id, instance.region.id))
-            for key in keys:
-                self._launched.add(key, instance.id, instance)
-            self._record(lambda: self._forget_instance(instance, keys))
+            self._launched.add(key, instance.id, instance)
+            self._record(lambda: self._forget_instance(instance, key))
 
-    def _forget_instance(self, instance: Instance, keys: tuple[Hashable, ...]) -> None:
+    def _forget_instance(self, instance: Instance, key: Hashable) -> None:
         del self._instances[instance.id]
-        for key in keys:
-            self._launched.discard(key, instance.id)
+        self._launched.discard(key, instance.id)
 
     def select_instances(
         self, owner: Account, region: Region | None, offset: int, limit: int
     ) -> tuple[int, Sequence[Instance]]:
-        key: Hashable = owner.id if region is None else (owner.id, region.id)
         with self._lock:
-            total = self._launched.count(key)
-            if not limit or offset >= total:
-                return total, []
-            return total, self._launched.items(key, offset, offset + limit)
+            if region is not None:
+                key = (owner.id, region.id)
+                total = self._launched.count(key)
+                if not limit or offset >= total:
+                    return total, []
+                return total, self._launched.items(key, offset, offset + limit)
+            mine = sorted(
+                (
+                    instance
+                    for place in Region.all()
+                    for instance in self._launched.items((owner.id, place.id), 0, None)
+                ),
+                key=_instance_order,
+            )
+        return len(mine), mine[offset : offset + limit]
 
     def all_instances(self) -> Iterator[Instance]:
         with self._lock:

@@ -52,13 +52,16 @@ MAX_FILTERS = 10
 MAX_FILTER_VALUES = 5
 
 _T = TypeVar("_T")
+_COLLECTIONS = (list, tuple, set, frozenset)
 
 
 def _items(values: object, parameter: str, parse: Callable[[Any], _T]) -> tuple[_T, ...] | None:
     """None, or a non-empty list of items each checked by *parse*."""
     if values is None:
         return None
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if not isinstance(values, _COLLECTIONS) and (
+        isinstance(values, (str, bytes)) or not isinstance(values, Iterable)
+    ):
         raise InvalidParameterError(
             f"{parameter} must be a list, not {type(values).__name__} {values!r}; "
             "wrap a single item in a list",
@@ -181,8 +184,20 @@ class ImageQuery:
     limit: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_limit)
     _folded_names: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
     _folded_platforms: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
+    #: True if a filter other than ``kinds`` is set: one that looks at each image.
+    filters_images: bool = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        names, platforms = self.names, self.platforms
+        object.__setattr__(
+            self,
+            "filters_images",
+            self.ids is not None
+            or names is not None
+            or platforms is not None
+            or self.os_types is not None
+            or self.architectures is not None,
+        )
         if self.image_ids is not None and self.has_filters:
             raise InvalidParameterError(
                 "image_ids and filters cannot be combined: either name the images or "
@@ -192,23 +207,18 @@ class ImageQuery:
                 code=ErrorCode.INVALID_PARAMETER_COEXIST_IMAGE_IDS_FILTERS,
             )
         object.__setattr__(
-            self, "_folded_names", tuple(name.casefold() for name in self.names or ())
+            self, "_folded_names", () if names is None else tuple(n.casefold() for n in names)
         )
         object.__setattr__(
             self,
             "_folded_platforms",
-            tuple(platform.casefold() for platform in self.platforms or ()),
+            () if platforms is None else tuple(p.casefold() for p in platforms),
         )
 
     @property
     def has_filters(self) -> bool:
         """True if any filter is set (kinds included)."""
-        return any(getattr(self, name) is not None for name in FILTER_FIELDS)
-
-    @property
-    def filters_images(self) -> bool:
-        """True if a filter other than ``kinds`` is set: one that looks at each image."""
-        return any(getattr(self, name) is not None for name in FILTER_FIELDS[1:])
+        return self.kinds is not None or self.filters_images
 
     def matches(self, image: Image) -> bool:
         """True if *image* passes every filter but ``kinds`` (which is about the
@@ -365,21 +375,27 @@ class ImageGroup:
     kind: ImageKind
     region: Region
     account: Account | None = None
+    #: ``(kind's value, region ID, account ID or None)``: what a store indexes by.
+    key: tuple[str, str, str | None] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        account_id = None if self.account is None else self.account.id
+        object.__setattr__(self, "key", (self.kind.value, self.region.id, account_id))
 
     @classmethod
     def public(cls, region: Region) -> ImageGroup:
         """The public images of *region*."""
-        return cls(ImageKind.PUBLIC, region)
+        return _group(_PUBLIC, region, None)
 
     @classmethod
     def owned(cls, account: Account, region: Region) -> ImageGroup:
         """*account*'s own custom images in *region*."""
-        return cls(ImageKind.CUSTOM, region, account)
+        return _group(_CUSTOM, region, account)
 
     @classmethod
     def shared_with(cls, account: Account, region: Region) -> ImageGroup:
         """The images other accounts share with *account* in *region*."""
-        return cls(ImageKind.SHARED, region, account)
+        return _group(_SHARED, region, account)
 
     @classmethod
     def visible_to(
@@ -389,8 +405,7 @@ class ImageGroup:
         public images, its own custom images, and the images shared with it there
         (the same rule as :meth:`Image.kind_for <imagecatalog.Image.kind_for>`), in
         that listing order; *kinds* keeps only some of them."""
-        groups = (cls.public(region), cls.owned(viewer, region), cls.shared_with(viewer, region))
-        return groups if kinds is None else tuple(g for g in groups if g.kind in kinds)
+        return _visible(viewer, region, kinds)
 
     def holds(self, image: Image) -> bool:
         """True if *image* belongs to this group (the definition stores index by)."""
@@ -402,3 +417,41 @@ class ImageGroup:
         if self.kind is ImageKind.CUSTOM:
             return image.owner == self.account
         return self.account.id in image.shared_account_ids and image.owner != self.account
+
+
+# Members looked up once: an enum's attribute costs a descriptor call on every read.
+_PUBLIC, _CUSTOM, _SHARED = ImageKind.PUBLIC, ImageKind.CUSTOM, ImageKind.SHARED
+_GROUPS: dict[tuple[ImageKind, str, str | None], ImageGroup] = {}
+_VISIBLE: dict[tuple[str, str, frozenset[ImageKind] | None], tuple[ImageGroup, ...]] = {}
+#: How many groups (and visible sets) are kept before the caches start again.
+_CACHED = 65536
+
+
+def _group(kind: ImageKind, region: Region, account: Account | None) -> ImageGroup:
+    """Groups are values: the same group is one shared object, looked up by the
+    IDs (calls ask for the same few groups again and again; the cache is bounded)."""
+    key = (kind, region.id, None if account is None else account.id)
+    group = _GROUPS.get(key)
+    if group is None:
+        if len(_GROUPS) >= _CACHED:
+            _GROUPS.clear()
+        group = _GROUPS[key] = ImageGroup(kind, region, account)
+    return group
+
+
+def _visible(
+    viewer: Account, region: Region, kinds: frozenset[ImageKind] | None
+) -> tuple[ImageGroup, ...]:
+    key = (viewer.id, region.id, kinds)
+    groups = _VISIBLE.get(key)
+    if groups is None:
+        every = (
+            _group(_PUBLIC, region, None),
+            _group(_CUSTOM, region, viewer),
+            _group(_SHARED, region, viewer),
+        )
+        groups = every if kinds is None else tuple(g for g in every if g.kind in kinds)
+        if len(_VISIBLE) >= _CACHED:
+            _VISIBLE.clear()
+        _VISIBLE[key] = groups
+    return groups

@@ -13,16 +13,16 @@ catalog), are apart, on :attr:`ImageService.provider`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from imagecatalog import _handlers as handlers
 from imagecatalog import views
 from imagecatalog._arguments import batch, image_id_of, instance_id_of, public_image
-from imagecatalog._deprecation import deprecated
+from imagecatalog._deprecation import deprecated, replaced_argument
 from imagecatalog._ids import IdGenerator
 from imagecatalog._validation import parse_enum, require_bool, require_int, require_str
 from imagecatalog.accounts import Account
@@ -136,16 +136,9 @@ class ImageService:
         public_catalog: bool = False,
         repository: CatalogStore | None = None,
     ) -> None:
-        if repository is not None:
-            deprecated("ImageService(repository=...)", "pass the store as ImageService(store)")
-            if store is not None:
-                raise InvalidParameterError(
-                    "give the store once: ImageService(store), not repository= as well",
-                    parameter="repository",
-                    value=repository,
-                    code=ErrorCode.INVALID_PARAMETER,
-                )
-            store = repository
+        store = replaced_argument(
+            store, repository, where="ImageService", new_name="store", old_name="repository"
+        )
         if limits is not None and not isinstance(limits, Limits):
             raise InvalidParameterError(
                 f"limits must be a Limits value, not {limits!r}",
@@ -153,7 +146,9 @@ class ImageService:
                 value=limits,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        self._store = _adapt(InMemoryImageRepository() if store is None else store)
+        given = InMemoryImageRepository() if store is None else store
+        self._given_store = given  # what ImageService.repository (deprecated) hands back
+        self._store = _adapt(given)
         self._catalog = handlers.Catalog(
             store=self._store,
             limits=Limits() if limits is None else limits,
@@ -200,22 +195,18 @@ class ImageService:
         """
         return UnitOfWork(self._store)
 
-    @contextmanager
-    def _work(self) -> Iterator[handlers.Catalog]:
-        with self._store.transaction():
-            yield self._catalog
-
     # Accounts -------------------------------------------------------------------
 
-    def register_account(self, account: Account | str, *, exist_ok: bool = False) -> Account:
+    def register_account(self, account_id: Account | str, *, exist_ok: bool = False) -> Account:
         """Create an account so it can own images and be shared with.
 
         An account already registered raises
         :class:`~imagecatalog.AccountAlreadyExistsError`, unless *exist_ok*.
         """
-        value = Account.of(account)
+        value = Account.of(account_id)
         exist_ok = require_bool(exist_ok, "exist_ok")
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.register_account(catalog, value, exist_ok=exist_ok)
 
     def set_trusted_sharers(
@@ -233,14 +224,16 @@ class ImageService:
             if account_ids is None
             else batch(account_ids, "account_ids", Account.of, allow_empty=True)
         )
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.set_trusted_sharers(catalog, account, sharers)
 
     def trusted_sharers(self, caller: Account | str) -> frozenset[Account] | None:
         """The accounts whose shared images *caller* trusts, or None if it
         keeps no trust list."""
         account = Account.of(caller)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return catalog.caller(account).trusted_sharers
 
     # Reading --------------------------------------------------------------------
@@ -274,38 +267,45 @@ class ImageService:
         """
         viewer = Account.of(caller)
         place = Region.of(region)
-        keywords = _query_keywords(
-            image_ids, kinds, name, platform, os_type, architecture, offset, limit
-        )
+        keywords = (image_ids, kinds, name, platform, os_type, architecture)
+        filtered = any(keyword is not None for keyword in keywords)
         if query is None:
-            query = ImageQuery(**keywords)  # type: ignore[arg-type]  # checked by the fields
-        elif not isinstance(query, ImageQuery) or keywords != _NO_KEYWORDS:  # type: ignore[redundant-expr]
+            query = _keyword_query(*keywords, offset, limit) if filtered else _page(offset, limit)
+        elif (
+            filtered
+            or offset != 0
+            or limit != DEFAULT_PAGE_SIZE
+            or not isinstance(query, ImageQuery)
+        ):
             raise InvalidParameterError(
                 "describe_images takes an ImageQuery or filter keywords, not both",
                 parameter="query",
                 value=query,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(viewer)
             return views.describe_images(catalog.store, viewer, place, query)
 
-    def get_image(self, caller: Account | str, image: Image | str) -> Image:
+    def get_image(self, caller: Account | str, image_id: Image | str) -> Image:
         """The image as *caller* sees it, in any region."""
         viewer = Account.of(caller)
-        image_id = image_id_of(image)
-        with self._work() as catalog:
+        image_id = image_id_of(image_id)
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(viewer)
             found = views.visible_image(catalog.store, viewer, image_id)
         if found is None:
             raise ImageNotFoundError(image_id, account=viewer)
         return found
 
-    def get_instance(self, caller: Account | str, instance: Instance | str) -> Instance:
+    def get_instance(self, caller: Account | str, instance_id: Instance | str) -> Instance:
         """The instance, if *caller* owns it."""
         owner = Account.of(caller)
-        instance_id = instance_id_of(instance)
-        with self._work() as catalog:
+        instance_id = instance_id_of(instance_id)
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(owner)
             found = views.owned_instance(catalog.store, owner, instance_id)
         if found is None:
@@ -332,7 +332,8 @@ class ImageService:
             maximum=MAX_PAGE_SIZE,
             code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
         )
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(owner)
             return views.describe_instances(catalog.store, owner, place, offset, limit)
 
@@ -340,17 +341,19 @@ class ImageService:
         """How many custom images *caller* has and may have in *region*."""
         account = Account.of(caller)
         place = Region.of(region)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(account)
             return catalog.quota(account, place)
 
     def share_permissions(
-        self, caller: Account | str, image: Image | str
+        self, caller: Account | str, image_id: Image | str
     ) -> tuple[SharePermission, ...]:
         """Who *caller*'s image is shared with, and since when (owner only)."""
         owner = Account.of(caller)
-        image_id = image_id_of(image)
-        with self._work() as catalog:
+        image_id = image_id_of(image_id)
+        catalog = self._catalog
+        with self._store.transaction():
             catalog.caller(owner)
             found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES)
         return found.shared_with
@@ -358,12 +361,13 @@ class ImageService:
     def contents(self) -> CatalogContents:
         """The whole catalog, read in one unit of work (for snapshots, audits and
         tests: it reads everything)."""
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.contents(catalog)
 
     # Instances and custom images ------------------------------------------------
 
-    def launch_instance(self, caller: Account | str, image: Image | str) -> Instance:
+    def launch_instance(self, caller: Account | str, image_id: Image | str) -> Instance:
         """Launch an instance from a public, own or shared ``NORMAL`` image.
 
         The instance runs in the image's region; its ``charges`` say what it
@@ -371,14 +375,15 @@ class ImageService:
         caller keeps a trust list, a shared image must come from a trusted owner.
         """
         owner = Account.of(caller)
-        image_id = image_id_of(image)
-        with self._work() as catalog:
+        image_id = image_id_of(image_id)
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.launch_instance(catalog, owner, image_id)
 
     def create_image(
         self,
         caller: Account | str,
-        instance: Instance | str,
+        instance_id: Instance | str,
         *,
         name: str,
         description: str = "",
@@ -389,10 +394,11 @@ class ImageService:
         architecture and system-disk size, and counts against the quota there.
         """
         owner = Account.of(caller)
-        instance_id = instance_id_of(instance)
+        instance_id = instance_id_of(instance_id)
         name = check_image_name(name)
         description = check_description(description)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.create_image(
                 catalog, owner, instance_id, name=name, description=description
             )
@@ -449,13 +455,14 @@ class ImageService:
                 BootMode, boot_mode, "boot_mode", code=ErrorCode.INVALID_BOOT_MODE
             ),
         )
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.import_image(catalog, owner, draft)
 
     def copy_image(
         self,
         caller: Account | str,
-        image: Image | str,
+        image_id: Image | str,
         destination_regions: Iterable[Region | str],
         *,
         name: str | None = None,
@@ -467,23 +474,24 @@ class ImageService:
         there.  Shares are not copied.  All destinations succeed or none does.
         """
         owner = Account.of(caller)
-        image_id = image_id_of(image)
+        image_id = image_id_of(image_id)
         destinations = batch(destination_regions, "destination_regions", Region.of)
         new_name = None if name is None else check_image_name(name)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.copy_image(catalog, owner, image_id, destinations, new_name)
 
     def modify_image(
         self,
         caller: Account | str,
-        image: Image | str,
+        image_id: Image | str,
         *,
         name: str | None = None,
         description: str | None = None,
     ) -> Image:
         """Rename or re-describe *caller*'s custom image (ModifyImageAttribute)."""
         owner = Account.of(caller)
-        image_id = image_id_of(image)
+        image_id = image_id_of(image_id)
         if name is None and description is None:
             raise InvalidParameterError(
                 "modify_image needs a new name, a new description, or both",
@@ -493,13 +501,14 @@ class ImageService:
             )
         new_name = None if name is None else check_image_name(name)
         new_description = None if description is None else check_description(description)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.modify_image(
                 catalog, owner, image_id, name=new_name, description=new_description
             )
 
     def delete_images(
-        self, caller: Account | str, images: Iterable[Image | str]
+        self, caller: Account | str, image_ids: Iterable[Image | str]
     ) -> tuple[Image, ...]:
         """Delete *caller*'s custom images (DeleteImages): all of them or none.
 
@@ -507,32 +516,35 @@ class ImageService:
         quota.  Returns the deleted images, as they were.
         """
         owner = Account.of(caller)
-        ids = batch(images, "image_ids", image_id_of)
-        with self._work() as catalog:
+        ids = batch(image_ids, "image_ids", image_id_of)
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.delete_images(catalog, owner, ids)
 
     # Sharing --------------------------------------------------------------------
 
     def share_image(
-        self, caller: Account | str, image: Image | str, account_ids: Iterable[Account | str]
+        self, caller: Account | str, image_id: Image | str, account_ids: Iterable[Account | str]
     ) -> Image:
         """Share *caller*'s ``NORMAL`` custom image with other accounts, in its
         region only (ModifyImageSharePermission SHARE).  All or none."""
         owner = Account.of(caller)
-        image_id = image_id_of(image)
+        image_id = image_id_of(image_id)
         accounts = batch(account_ids, "account_ids", Account.of)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.share_image(catalog, owner, image_id, accounts)
 
     def unshare_image(
-        self, caller: Account | str, image: Image | str, account_ids: Iterable[Account | str]
+        self, caller: Account | str, image_id: Image | str, account_ids: Iterable[Account | str]
     ) -> Image:
         """Cancel shares of *caller*'s image, at once (ModifyImageSharePermission
         CANCEL).  All or none."""
         owner = Account.of(caller)
-        image_id = image_id_of(image)
+        image_id = image_id_of(image_id)
         accounts = batch(account_ids, "account_ids", Account.of)
-        with self._work() as catalog:
+        catalog = self._catalog
+        with self._store.transaction():
             return handlers.unshare_image(catalog, owner, image_id, accounts)
 
     # Deprecated: the provider's side moved to ``service.provider`` --------------
@@ -541,7 +553,7 @@ class ImageService:
     def repository(self) -> CatalogStore:
         """Deprecated: :attr:`store` (and change the catalog through the service)."""
         deprecated("ImageService.repository", "use ImageService.store, or unit_of_work()")
-        return self._store
+        return self._given_store
 
     def publish_public_image(self, *args: object, **kwargs: object) -> Image:
         """Deprecated: :meth:`ProviderOperations.publish_public_image`."""
@@ -555,15 +567,15 @@ class ImageService:
         deprecated("ImageService.add_public_images()", "use service.provider.add_public_images()")
         return self._provider.add_public_images(images)
 
-    def complete(self, image: Image | str) -> Image:
+    def complete(self, image_id: Image | str) -> Image:
         """Deprecated: :meth:`ProviderOperations.complete`."""
         deprecated("ImageService.complete()", "use service.provider.complete()")
-        return self._provider.complete(image)
+        return self._provider.complete(image_id)
 
-    def fail(self, image: Image | str) -> Image | None:
+    def fail(self, image_id: Image | str) -> Image | None:
         """Deprecated: :meth:`ProviderOperations.fail`."""
         deprecated("ImageService.fail()", "use service.provider.fail()")
-        return self._provider.fail(image)
+        return self._provider.fail(image_id)
 
     @classmethod
     def with_public_catalog(
@@ -597,11 +609,6 @@ class ProviderOperations:
 
     def __init__(self, service: ImageService) -> None:
         self._service = service
-
-    @contextmanager
-    def _work(self) -> Iterator[handlers.Catalog]:
-        with self._service._work() as catalog:
-            yield catalog
 
     def publish_public_image(
         self,
@@ -648,7 +655,8 @@ class ProviderOperations:
             support=parse_enum(Support, support, "support"),
             boot_mode=parse_enum(BootMode, boot_mode, "boot_mode"),
         )
-        with self._work() as catalog:
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             return handlers.publish_public_image(catalog, draft)
 
     def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
@@ -658,32 +666,36 @@ class ProviderOperations:
         no other image has.
         """
         checked = batch(images, "images", public_image)
-        with self._work() as catalog:
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             return handlers.add_public_images(catalog, checked)
 
     def add_builtin_public_images(self) -> tuple[Image, ...]:
         """Add the built-in public image catalog (:mod:`imagecatalog.public_catalog`),
         unless the catalog already holds it (then nothing changes)."""
         images = builtin_public_images()
-        with self._work() as catalog:
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             if catalog.store.get_image(images[0].id) is not None:
                 return ()
             return handlers.add_public_images(catalog, images)
 
-    def complete(self, image: Image | str) -> Image:
+    def complete(self, image_id: Image | str) -> Image:
         """Finish the provider's work on an image: it becomes ``NORMAL``."""
-        image_id = image_id_of(image)
-        with self._work() as catalog:
+        image_id = image_id_of(image_id)
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             finished = handlers.finish(catalog, image_id, succeeded=True)
         assert finished is not None  # only a failed copy disappears
         return finished
 
-    def fail(self, image: Image | str) -> Image | None:
+    def fail(self, image_id: Image | str) -> Image | None:
         """Fail the provider's work on an image: a created or imported image
         becomes ``CREATEFAILED`` or ``IMPORTFAILED`` (and still counts against
         quota until deleted); a failed copy is removed, and None is returned."""
-        image_id = image_id_of(image)
-        with self._work() as catalog:
+        image_id = image_id_of(image_id)
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             return handlers.finish(catalog, image_id, succeeded=False)
 
     def load(self, contents: CatalogContents) -> None:
@@ -700,25 +712,27 @@ class ProviderOperations:
                 value=contents,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        with self._work() as catalog:
+        catalog = self._service._catalog
+        with self._service.store.transaction():
             handlers.load(catalog, contents)
 
 
 _DRAFT_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
-_NO_KEYWORDS: dict[str, object] = {
-    "image_ids": None,
-    "kinds": None,
-    "names": None,
-    "platforms": None,
-    "os_types": None,
-    "architectures": None,
-    "offset": 0,
-    "limit": DEFAULT_PAGE_SIZE,
-}
+
+def _page(offset: object, limit: object) -> ImageQuery:
+    """The query of one page, no filter: one cached value per page (the common call)."""
+    if type(offset) is int and type(limit) is int:
+        return _cached_page(offset, limit)
+    return ImageQuery(offset=offset, limit=limit)  # type: ignore[arg-type]  # it refuses them
 
 
-def _query_keywords(
+@functools.lru_cache(maxsize=1024)
+def _cached_page(offset: int, limit: int) -> ImageQuery:
+    return ImageQuery(offset=offset, limit=limit)
+
+
+def _keyword_query(
     image_ids: object,
     kinds: object,
     name: object,
@@ -727,11 +741,11 @@ def _query_keywords(
     architecture: object,
     offset: object,
     limit: object,
-) -> dict[str, object]:
-    """describe_images' keywords, as ImageQuery's fields."""
+) -> ImageQuery:
+    """describe_images' keywords, as an ImageQuery (whose fields check them)."""
     if isinstance(image_ids, Iterable) and not isinstance(image_ids, (str, bytes)):
         image_ids = [image_id_of(item, "image_ids") for item in image_ids]
-    return {
+    fields: dict[str, Any] = {
         "image_ids": image_ids,
         "kinds": kinds,
         "names": None if name is None else [name],
@@ -741,6 +755,7 @@ def _query_keywords(
         "offset": offset,
         "limit": limit,
     }
+    return ImageQuery(**fields)
 
 
 def _adapt(store: object) -> CatalogStore:
@@ -753,7 +768,6 @@ def _adapt(store: object) -> CatalogStore:
         deprecated(
             f"a store written to 0.1.0's ImageRepository protocol ({type(store).__name__})",
             "implement imagecatalog.CatalogStore (see the CHANGELOG); it is adapted for now",
-            stacklevel=4,
         )
         return LegacyStoreAdapter(store)
     raise InvalidParameterError(

@@ -30,11 +30,15 @@ __all__ = [
 ]
 
 
+# Members looked up once: an enum's attribute costs a descriptor call on every read.
+_SHARE, _BYOL = Operation.SHARE, LicenceType.BYOL
+
+
 def check_shareable(image: Image) -> None:
     """An image can be shared (and stay shared) only while NORMAL, and never a BYOL
     (bring-your-own-licence) image."""
-    check_state(image, Operation.SHARE)
-    if image.licence_type is LicenceType.BYOL:
+    check_state(image, _SHARE)
+    if image.licence_type is _BYOL:
         raise SharingError(
             f"cannot share image {image.id}: it is a BYOL (bring-your-own-licence) image, "
             "and the provider does not share BYOL images; import it with the TencentCloud "

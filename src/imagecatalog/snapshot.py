@@ -34,7 +34,7 @@ import attrs
 import cattrs
 from cattrs.v import format_exception
 
-from imagecatalog._deprecation import deprecated
+from imagecatalog._deprecation import replaced_argument
 from imagecatalog.contents import CatalogContents
 from imagecatalog.exceptions import ImageCatalogError, SnapshotError
 from imagecatalog.records import (
@@ -157,6 +157,9 @@ def load(
     repository: CatalogStore | None = None,
 ) -> ImageService:
     """A service holding the catalog saved at *path* (see :func:`restore`)."""
+    store = replaced_argument(
+        store, repository, where="load", new_name="store", old_name="repository"
+    )
     try:
         text = Path(path).read_text(encoding="utf-8")
         data = json.loads(text)
@@ -164,9 +167,7 @@ def load(
         raise SnapshotError(f"{path} cannot be read ({error})", value=str(path)) from error
     except json.JSONDecodeError as error:
         raise SnapshotError(f"{path} is not valid JSON ({error})", value=str(path)) from error
-    return restore(
-        data, store=store, clock=clock, instant=instant, id_seed=id_seed, repository=repository
-    )
+    return restore(data, store=store, clock=clock, instant=instant, id_seed=id_seed)
 
 
 def restore(
@@ -186,9 +187,9 @@ def restore(
     breaks a rule of the catalog raises :class:`~imagecatalog.SnapshotError`,
     and nothing is loaded.
     """
-    if repository is not None:
-        deprecated("restore(repository=...) and load(repository=...)", "pass store=")
-        store = repository if store is None else store
+    store = replaced_argument(
+        store, repository, where="restore", new_name="store", old_name="repository"
+    )
     record = _read(data)
     contents = _contents(record)
     service = ImageService(

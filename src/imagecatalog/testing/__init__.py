@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Self, TypeVar
 
-from imagecatalog._deprecation import deprecated
+from imagecatalog._deprecation import replaced_argument
 from imagecatalog.accounts import Account
 from imagecatalog.clocks import DEFAULT_START, stepping_clock
 from imagecatalog.exceptions import AccountAlreadyExistsError, ImageCatalogError
@@ -115,9 +115,9 @@ class CatalogBuilder:
         instant: bool = True,
         repository: CatalogStore | None = None,
     ) -> None:
-        if repository is not None:
-            deprecated("CatalogBuilder(repository=...)", "pass store=")
-            store = repository if store is None else store
+        store = replaced_argument(
+            store, repository, where="CatalogBuilder", new_name="store", old_name="repository"
+        )
         self._service = ImageService(
             store,
             limits=limits,

@@ -28,6 +28,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ImageCatalogError
 from imagecatalog.images import Image
@@ -114,12 +115,17 @@ class CatalogMachine(RuleBasedStateMachine):
 
     def new_service(self) -> ImageService:
         limits = Limits(custom_images_per_region=QUOTA, accounts_per_shared_image=SHARE_LIMIT)
+        factory = type(self).store_factory
+        old_factory = getattr(type(self), "repository_factory", None)
+        if old_factory is not None:  # a subclass written for 0.1.0
+            deprecated("CatalogMachine.repository_factory", "set store_factory instead")
+            factory = old_factory
         return new_catalog(
             limits,
             accounts=len(ACCOUNTS),
             regions=REGIONS,
             instant=self.instant,
-            store=type(self).store_factory(),
+            store=factory(),
         )
 
     def owner_or(self, caller: str, image: str) -> str:
@@ -746,12 +752,18 @@ _EVERYTHING = ImageQuery()
 
 def catalog_machine(
     store_factory: Callable[[], CatalogStore] = InMemoryImageRepository,
+    *,
+    repository_factory: Callable[[], CatalogStore] | None = None,
 ) -> type[CatalogMachine]:
     """The catalog machine running on stores made by *store_factory*.
 
     Use its ``TestCase`` in a test module (``TestCatalog = catalog_machine(f).TestCase``)
     or run it with ``hypothesis.stateful.run_state_machine_as_test``.
+    ``repository_factory=`` is the deprecated name of *store_factory*.
     """
+    if repository_factory is not None:
+        deprecated("catalog_machine(repository_factory=...)", "pass store_factory=")
+        store_factory = repository_factory
     factory = staticmethod(store_factory)
     return type(
         f"CatalogMachineOn{getattr(store_factory, '__name__', 'Store')}",

@@ -57,7 +57,7 @@ def image_public_catalog() -> ImageService:
 @pytest.fixture
 def public_catalog() -> ImageService:
     """Deprecated: ``image_public_catalog``."""
-    deprecated("the public_catalog fixture", "ask for image_public_catalog", stacklevel=2)
+    deprecated("the public_catalog fixture", "ask for image_public_catalog")
     return _public_catalog()
 
 

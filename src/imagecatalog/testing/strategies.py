@@ -23,7 +23,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from imagecatalog._deprecation import deprecated
+from imagecatalog._deprecation import replaced_argument
 from imagecatalog.accounts import Account
 from imagecatalog.clocks import stepping_clock
 from imagecatalog.exceptions import ImageCatalogError
@@ -224,9 +224,9 @@ def new_catalog(
     """A small service: one public Ubuntu image per region and *accounts*
     registered accounts ``100000000001``, ``100000000002``, ..., on *store*
     (a fresh in-memory one by default)."""
-    if repository is not None:
-        deprecated("new_catalog(repository=...)", "pass store=")
-        store = repository if store is None else store
+    store = replaced_argument(
+        store, repository, where="new_catalog", new_name="store", old_name="repository"
+    )
     service = ImageService(store, limits=limits, clock=stepping_clock(), instant=instant, id_seed=0)
     for region in regions:
         service.provider.publish_public_image(
