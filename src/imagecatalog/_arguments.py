@@ -24,7 +24,7 @@ _T = TypeVar("_T")
 
 def image_id_of(value: object, parameter: str = "image_id") -> str:
     """The ID of an :class:`~imagecatalog.Image`, or a well-formed image ID string."""
-    if isinstance(value, Image):
+    if type(value) is not str and isinstance(value, Image):
         return value.id
     return check_image_id(value, parameter)
 

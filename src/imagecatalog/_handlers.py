@@ -42,7 +42,7 @@ from imagecatalog.lifecycle import (
 )
 from imagecatalog.limits import Limits, Quota, check_image_quota
 from imagecatalog.pricing import launch_charges
-from imagecatalog.query import ImageGroup, ImageQuery
+from imagecatalog.query import ImageQuery, _group
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogStore
 from imagecatalog.sharing import check_share, check_unshare, share, unshare
@@ -52,6 +52,7 @@ _FAILED = {
     ImageState.IMPORTING: ImageState.IMPORTFAILED,
 }
 _EVERYTHING = ImageQuery()
+_CUSTOM_KIND = ImageKind.CUSTOM
 # Members looked up once: an enum's attribute costs a descriptor call on every read.
 _NORMAL, _CREATING, _IMPORTING, _SYNCING = (
     ImageState.NORMAL,
@@ -127,17 +128,14 @@ class Catalog:
         return instance
 
     def quota(self, account: Account, region: Region) -> Quota:
-        used, _ = self.store.select_images(ImageGroup.owned(account, region), _EVERYTHING, 0, 0)
+        group = _group(_CUSTOM_KIND, region, account)  # ImageGroup.owned, one call fewer
+        used, _ = self.store.select_images(group, _EVERYTHING, 0, 0)
         return Quota(used=used, limit=self.limits.image_quota_for(account))
 
     def check_room(self, owner: Account, region: Region, name: str) -> None:
         """A new custom image named *name* fits in *region*: name free, quota left."""
         check_name_free(name, owner, region, self.store.find_custom_image(owner, region, name))
         check_image_quota(owner, region, self.quota(owner, region))
-
-    def settled(self, pending: ImageState) -> ImageState:
-        """The state new work starts in: NORMAL at once, or *pending* until finished."""
-        return _NORMAL if self.instant else pending
 
 
 # Accounts -------------------------------------------------------------------------------
@@ -206,7 +204,7 @@ def create_image(
         os_name=instance.os_name,
         architecture=instance.architecture,
         size_gb=instance.system_disk_gb,
-        state=catalog.settled(_CREATING),
+        state=_NORMAL if catalog.instant else _CREATING,
         origin=ImageOrigin.CREATE_IMAGE,
         created_at=catalog.now(),
         licence_type=instance.licence_type,
@@ -223,7 +221,7 @@ def import_image(catalog: Catalog, caller: Account, draft: Image) -> Image:
     image = draft.issued(
         id=catalog.new_image_id(),
         created_at=catalog.now(),
-        state=catalog.settled(_IMPORTING),
+        state=_NORMAL if catalog.instant else _IMPORTING,
     )
     catalog.store.add_image(image)
     return image
@@ -255,7 +253,7 @@ def copy_image(
             id=catalog.new_image_id(),
             region=destination,
             name=copy_name,
-            state=catalog.settled(_SYNCING),
+            state=_NORMAL if catalog.instant else _SYNCING,
             created_at=catalog.now(),
         )
         for destination in destinations

@@ -442,6 +442,8 @@ def replace_checked_fields(image: Image, **changes: Any) -> Image:
 
 
 _FIELDS = {field.name: field for field in attrs.fields(Image)}
+#: Converters that only make a tuple: a tuple needs no converting.
+_TUPLING: frozenset[object] = frozenset({_strings, _shares})
 
 
 def _changed(image: Image, **changes: Any) -> Image:
@@ -451,7 +453,7 @@ def _changed(image: Image, **changes: Any) -> Image:
     :func:`attrs.evolve` on every change the package makes."""
     for name, value in changes.items():
         converter = _FIELDS[name].converter
-        if converter is not None:
+        if converter is not None and not (converter in _TUPLING and type(value) is tuple):
             changes[name] = converter(value)  # type: ignore[operator]
     copy = replace_checked_fields(image, **changes)
     for name, value in changes.items():

@@ -233,21 +233,23 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
     def select_images(
         self, group: ImageGroup, query: ImageQuery, offset: int, limit: int
     ) -> tuple[int, Sequence[Image]]:
-        index, key = self._index(group)
-        with self._lock:
-            if not query.filters_images:
-                total = index.count(key)
-                if not limit or offset >= total:
-                    return total, []
+        kind, region_id, account_id = group.key  # _index(group), inlined: the hot path
+        index: _OrderedIndex[Image]
+        key: Hashable
+        if kind == _PUBLIC:
+            index, key = self._public, region_id
+        else:
+            index = self._custom if kind == _CUSTOM else self._shared_in
+            key = (account_id, region_id)
+        if not query.filters_images:
+            total = index.count(key)  # a dict's size: no lock needed
+            if not limit or offset >= total:
+                return total, []
+            with self._lock:  # reading may sort the group
                 return total, index.items(key, offset, offset + limit)
+        with self._lock:
             matched = [image for image in index.items(key, 0, None) if query.matches(image)]
         return len(matched), matched[offset : offset + limit]
-
-    def _index(self, group: ImageGroup) -> tuple[_OrderedIndex[Image], Hashable]:
-        kind, region_id, account_id = group.key
-        if kind == _PUBLIC:
-            return self._public, region_id
-        return (self._custom if kind == _CUSTOM else self._shared_in), (account_id, region_id)
 
     def _insert(self, image: Image) -> None:
         self._images[image.id] = image

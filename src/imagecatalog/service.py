@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from enum import Enum
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -742,8 +743,20 @@ def _keyword_query(
     offset: object,
     limit: object,
 ) -> ImageQuery:
-    """describe_images' keywords, as an ImageQuery (whose fields check them)."""
-    if isinstance(image_ids, Iterable) and not isinstance(image_ids, (str, bytes)):
+    """describe_images' keywords, as an ImageQuery (whose fields check them).
+
+    Queries are values: the same keywords give one cached query (a paged listing
+    asks the same filters page after page)."""
+    key = _keywords_key((image_ids, kinds, name, platform, os_type, architecture, offset, limit))
+    if key is not None:
+        cached = _QUERIES.get(key)
+        if cached is not None:
+            return cached
+    if (
+        image_ids is not None
+        and isinstance(image_ids, Iterable)
+        and not isinstance(image_ids, (str, bytes))
+    ):
         image_ids = [image_id_of(item, "image_ids") for item in image_ids]
     fields: dict[str, Any] = {
         "image_ids": image_ids,
@@ -755,7 +768,32 @@ def _keyword_query(
         "offset": offset,
         "limit": limit,
     }
-    return ImageQuery(**fields)
+    query = ImageQuery(**fields)
+    if key is not None:
+        if len(_QUERIES) >= 4096:
+            _QUERIES.clear()
+        _QUERIES[key] = query
+    return query
+
+
+_QUERIES: dict[tuple[object, ...], ImageQuery] = {}
+_KEYABLE = (str, int, bool, type(None))
+
+
+def _keywords_key(keywords: tuple[object, ...]) -> tuple[object, ...] | None:
+    """A key for *keywords* that tells apart what ImageQuery tells apart (each
+    value with its type, lists as tuples), or None when a value is not plain."""
+    key: list[object] = []
+    for value in keywords:
+        if isinstance(value, (list, tuple)):
+            if not all(type(item) in _KEYABLE or isinstance(item, Enum) for item in value):
+                return None
+            key.append((type(value), tuple((type(item), item) for item in value)))
+        elif type(value) in _KEYABLE or isinstance(value, Enum):
+            key.append((type(value), value))
+        else:
+            return None
+    return tuple(key)
 
 
 def _adapt(store: object) -> CatalogStore:
