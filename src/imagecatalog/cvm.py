@@ -23,6 +23,7 @@ provider's code: the service's own, or the request's (``MissingParameter``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -34,10 +35,11 @@ from imagecatalog.exceptions import (
     InvalidParameterError,
     UnsupportedOperationError,
 )
+from imagecatalog.images import ImagePage
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.serialization import format_time, to_api
+from imagecatalog.serialization import format_time, to_api, to_api_json
 from imagecatalog.service import ImageService
 
 __all__ = ["CvmActions", "DryRunPassedError"]
@@ -124,6 +126,31 @@ class CvmActions:
             )
         return answer(Account.of(caller), Region.of(region), params)
 
+    def handle_json(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        caller: Account | str,
+        region: Region | str,
+        request_id: str,
+    ) -> str:
+        """The whole response of *action* as the API's JSON text,
+        ``{"Response": {..., "RequestId": request_id}}``: :meth:`handle`'s body,
+        rendered (a listing's images from their cached JSON)."""
+        if action == "DescribeImages":
+            page = self._page(Account.of(caller), Region.of(region), params)
+            images = ",".join(
+                to_api_json(image, kind) for image, kind in zip(page, page.kinds, strict=True)
+            )
+            return (
+                f'{{"Response":{{"TotalCount":{page.total_count},"ImageSet":[{images}],'
+                f'"RequestId":{json.dumps(request_id)}}}}}'
+            )
+        body = self.handle(action, params, caller=caller, region=region)
+        body["RequestId"] = request_id
+        return json.dumps({"Response": body}, separators=(",", ":"))
+
     def _dry_run(self, action: str, params: Mapping[str, Any], call: Callable[[], _T]) -> _T:
         """Make *call*; with DryRun, make it in a unit of work that is then undone."""
         if not _param(params, "DryRun", bool, False):
@@ -135,16 +162,19 @@ class CvmActions:
 
     # Actions ----------------------------------------------------------------------
 
-    def _describe_images(
-        self, caller: Account, region: Region, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def _page(self, caller: Account, region: Region, params: Mapping[str, Any]) -> ImagePage:
         query = ImageQuery.from_provider(
             image_ids=_param(params, "ImageIds", list),
             filters=_param(params, "Filters", list),
             offset=_param(params, "Offset", int, 0),
             limit=_param(params, "Limit", int, 20),
         )
-        page = self.service.describe_images(caller, region, query)
+        return self.service.describe_images(caller, region, query)
+
+    def _describe_images(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        page = self._page(caller, region, params)
         return {
             "TotalCount": page.total_count,
             "ImageSet": [

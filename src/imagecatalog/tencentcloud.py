@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import threading
 import unittest
 import uuid
@@ -214,13 +213,15 @@ class MockCvm:
         """The JSON body the provider would send for *action*, or the SDK's exception."""
         request_id = str(uuid.uuid4())
         try:
-            body = self.actions.handle(
-                action, params, caller=self.account_for(client), region=client.region
+            return self.actions.handle_json(
+                action,
+                params,
+                caller=self.account_for(client),
+                region=client.region,
+                request_id=request_id,
             )
         except ImageCatalogError as error:
             raise TencentCloudSDKException(str(error.code), error.message, request_id) from None
-        body["RequestId"] = request_id
-        return json.dumps({"Response": body})
 
 
 def mock_cvm(
