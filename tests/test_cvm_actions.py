@@ -76,12 +76,11 @@ def test_rendered_listings_say_what_the_plain_body_says(
     filters and the page, and a repeated call renders the same text."""
     actions = CvmActions(SERVICE)
     params = {"Filters": filters, "Offset": offset, "Limit": limit}
+    code: str | None = None
     try:
         body = actions.handle("DescribeImages", params, caller=caller, region="ap-guangzhou")
     except ImageCatalogError as refused:  # "web" as an image-type: both paths refuse alike
         code = refused.code
-    else:
-        code = None
     if code is not None:
         with pytest.raises(ImageCatalogError) as also:
             actions.handle_json(
