@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks import moto_compare, scaling, sql_ops
+from benchmarks import moto_compare, scaling, sdk_fake, sql_ops, versus_0_1_0
 
 TARGET = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 
@@ -85,7 +85,9 @@ def main(argv: list[str]) -> int:
         HEADER,
         scaling.report([1000, 5000] if quick else [10**3, 10**4, 10**5, 10**6]),
         moto_compare.report([200] if quick else [1000, 4000]),
+        sdk_fake.report(),
         sql_ops.report(),
+        *([] if quick else [versus_0_1_0.report()]),
         NOTES,
     ]
     text = "\n".join(sections)

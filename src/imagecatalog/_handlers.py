@@ -42,7 +42,7 @@ from imagecatalog.lifecycle import (
 )
 from imagecatalog.limits import Limits, Quota, check_image_quota
 from imagecatalog.pricing import launch_charges
-from imagecatalog.query import ImageQuery, _group
+from imagecatalog.query import _GROUPS, ImageQuery, _group
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogStore
 from imagecatalog.sharing import check_share, check_unshare, share, unshare
@@ -128,7 +128,10 @@ class Catalog:
         return instance
 
     def quota(self, account: Account, region: Region) -> Quota:
-        group = _group(_CUSTOM_KIND, region, account)  # ImageGroup.owned, one call fewer
+        # ImageGroup.owned(account, region), looked up inline: quotas are on every write.
+        group = _GROUPS.get((_CUSTOM_KIND, region.id, account.id)) or _group(
+            _CUSTOM_KIND, region, account
+        )
         used, _ = self.store.select_images(group, _EVERYTHING, 0, 0)
         return Quota(used=used, limit=self.limits.image_quota_for(account))
 
