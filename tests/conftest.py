@@ -24,7 +24,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 @pytest.fixture
 def service() -> ImageService:
-    """The small catalog, with instant operations and the seed's limits."""
+    """The small catalog, with instant operations and the default limits."""
     return new_service()
 
 

@@ -52,6 +52,7 @@ from imagecatalog import (
     Limits,
     Region,
     StoreError,
+    importing,
 )
 from imagecatalog.exceptions import (
     DuplicateImageNameError,
@@ -544,6 +545,19 @@ def test_limits_seed() -> None:
         limits = Limits.seed()
     assert limits == Limits()
     assert (limits.custom_images_per_region, limits.accounts_per_shared_image) == (10, 50)
+
+
+def test_importing_image_format() -> None:
+    """importing.ImageFormat of 0.1.0 keeps working for a release (nothing kept the
+    format check_image_url returned: it now returns the URL it checked)."""
+    with deprecation(
+        "imagecatalog.importing.ImageFormat", "check_image_url returns the URL it checked"
+    ):
+        image_format = importing.ImageFormat
+    assert image_format("qcow2").name == "QCOW2"
+    assert {member.value for member in image_format} == importing.IMAGE_FILE_EXTENSIONS
+    url = "https://imports-1250000000.cos.ap-guangzhou.myqcloud.com/web.qcow2"
+    assert importing.check_image_url(url, force=False) == url
 
 
 def test_pricing_copy_charges() -> None:

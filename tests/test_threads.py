@@ -68,7 +68,7 @@ def test_racing_for_the_last_quota_slot_lets_exactly_one_win() -> None:
 
 
 def test_racing_for_the_50th_share_slot_lets_exactly_one_win() -> None:
-    service = new_service()  # the seed's limit: 50 accounts per image
+    service = new_service()  # the default limit: 50 accounts per image
     receivers = [f"3000000000{n:02d}" for n in range(49 + THREADS)]
     for account in receivers:
         service.register_account(account)

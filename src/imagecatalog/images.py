@@ -58,7 +58,7 @@ class Architecture(enum.StrEnum):
 
     @property
     def bits(self) -> int:
-        """64 or 32: the seed's way of naming an architecture."""
+        """64 or 32: how the provider's image-types page names an architecture."""
         return 32 if self is Architecture.I386 else 64
 
     @classmethod

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
+from imagecatalog._deprecation import deprecated
 from imagecatalog._validation import require_str
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.images import OsType
 
 __all__ = [
+    "IMAGE_FILE_EXTENSIONS",
     "IMPORTABLE_PLATFORMS",
-    "ImageFormat",
     "check_image_url",
     "check_os_version",
     "importable_platform",
@@ -37,8 +39,12 @@ IMPORTABLE_PLATFORMS: dict[str, OsType] = {
 _OS_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._ -]{0,31}")
 
 
-class ImageFormat(enum.Enum):
-    """Disk-image file formats ImportImage reads, told by the file extension."""
+#: The extensions of the disk-image files ImportImage reads (iso only when forced).
+IMAGE_FILE_EXTENSIONS = frozenset({"raw", "vhd", "qcow2", "vmdk", "iso"})
+
+
+class _ImageFormat(enum.Enum):
+    """Deprecated: the formats of :data:`IMAGE_FILE_EXTENSIONS` (nothing kept them)."""
 
     RAW = "raw"
     VHD = "vhd"
@@ -47,7 +53,14 @@ class ImageFormat(enum.Enum):
     ISO = "iso"
 
 
-_FORMATS = {image_format.value: image_format for image_format in ImageFormat}
+def __getattr__(name: str) -> Any:
+    if name == "ImageFormat":
+        deprecated(
+            "imagecatalog.importing.ImageFormat",
+            "check_image_url returns the URL it checked; the extensions are IMAGE_FILE_EXTENSIONS",
+        )
+        return _ImageFormat
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def importable_platform(value: object) -> tuple[str, OsType]:
@@ -79,8 +92,8 @@ def check_os_version(value: object) -> str:
     return version
 
 
-def check_image_url(value: object, *, force: bool) -> ImageFormat:
-    """The format of the image file at an object-storage (COS) URL.
+def check_image_url(value: object, *, force: bool) -> str:
+    """*value*, if it is the object-storage (COS) URL of an image file ImportImage reads.
 
     The URL must be ``http(s)://<bucket>.cos.<region>.myqcloud.com/<path>.<ext>``
     with an extension among raw, vhd, qcow2, vmdk; iso only with *force*.
@@ -88,11 +101,10 @@ def check_image_url(value: object, *, force: bool) -> ImageFormat:
     url = require_str(value, "image_url")
     parts = urlsplit(url)
     suffix = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else ""
-    formats = _FORMATS
     if (
         parts.scheme not in ("http", "https")
         or not (parts.hostname or "").endswith(".myqcloud.com")
-        or suffix not in formats
+        or suffix not in IMAGE_FILE_EXTENSIONS
     ):
         raise InvalidParameterError(
             f"image URL {url!r} is not an object-storage (COS) URL of an image file; "
@@ -102,8 +114,7 @@ def check_image_url(value: object, *, force: bool) -> ImageFormat:
             value=value,
             code=ErrorCode.INVALID_PARAMETER_URL_ERROR,
         )
-    image_format = formats[suffix]
-    if image_format is ImageFormat.ISO and not force:
+    if suffix == "iso" and not force:
         raise InvalidParameterError(
             f"image URL {url!r} points to an ISO file, which imports only when forced; "
             "pass force=True or convert it to raw, vhd, qcow2 or vmdk",
@@ -111,4 +122,4 @@ def check_image_url(value: object, *, force: bool) -> ImageFormat:
             value=value,
             code=ErrorCode.ISO_MUST_IMPORT_BY_FORCE,
         )
-    return image_format
+    return url

@@ -1,14 +1,14 @@
-"""What the catalog's operations cost, as the seed page states it.
+"""What the catalog's operations cost, as the provider's image-types page states it.
 
-The seed gives rules, not prices, so this module says *what* is charged, for
+That page gives rules, not prices, so this module says *what* is charged, for
 *what quantity*, never an amount:
 
 * public images are free to use;
 * a Windows image with the provider's licence (``TencentCloud``) carries a
-  licence fee in "some regions outside mainland China"; which ones the seed does
+  licence fee in "some regions outside mainland China"; which ones the page does
   not say, so :attr:`Region.windows_licence_fee <imagecatalog.Region.windows_licence_fee>`
   holds the set, by default every region outside mainland China.  This comes
-  from the seed and is **unverified** against current price lists;
+  from that page and is **unverified** against current price lists;
 * a custom image is billed as snapshot storage of its size, in its region, for
   as long as it is kept;
 * copying an image to another region is free (the copy, once made, is a custom
@@ -61,7 +61,7 @@ def launch_charges(
                 unit="instance",
                 reason=(
                     f"Windows licence for an instance of {image.name!r} in {image.region.id}, "
-                    "a region outside mainland China (the seed's rule; unverified)"
+                    "a region outside mainland China (the image-types page's rule; unverified)"
                 ),
             ),
         )

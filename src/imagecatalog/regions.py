@@ -19,7 +19,7 @@ class Region:
     """A provider region, such as ``ap-guangzhou``.
 
     Get one with :meth:`Region.of`; :meth:`Region.all` lists the known regions
-    (SPEC §2).  ``mainland_china`` tells whether the region lies in mainland
+    (the provider's regions).  ``mainland_china`` tells whether the region lies in mainland
     China; ``windows_licence_fee`` whether Windows public images carry a
     licence fee there (see :mod:`imagecatalog.pricing`).
     """
@@ -27,7 +27,7 @@ class Region:
     id: str
     name: str = attrs.field(eq=False)
     mainland_china: bool = attrs.field(eq=False)
-    #: Whether a Windows public image carries a licence fee here.  The seed says
+    #: Whether a Windows public image carries a licence fee here.  The provider says
     #: "in some regions outside mainland China" without naming them; by default
     #: every region outside mainland China.  Unverified against price lists.
     windows_licence_fee: bool = attrs.field(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from imagecatalog import _handlers as handlers
 from imagecatalog import views
@@ -61,7 +61,6 @@ from imagecatalog.repository import CatalogStore
 
 __all__ = ["MAX_PAGE_SIZE", "ImageService", "ProviderOperations", "UnitOfWork"]
 
-_T = TypeVar("_T")
 
 #: A placeholder ID and time for drafts that a handler completes.
 _DRAFT_ID = "img-00000000"

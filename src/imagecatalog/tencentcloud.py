@@ -52,7 +52,6 @@ from imagecatalog.service import ImageService
 
 __all__ = ["DEFAULT_ACCOUNT", "MockCvm", "mock_cvm"]
 
-_T = TypeVar("_T")
 _R = TypeVar("_R")
 _C = TypeVar("_C")
 _P = ParamSpec("_P")
