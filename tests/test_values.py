@@ -22,6 +22,7 @@ from imagecatalog import (
     ImageKind,
     ImageNotFoundError,
     ImageOrigin,
+    ImagePage,
     ImageState,
     InstanceNotFoundError,
     InvalidImageStateError,
@@ -267,3 +268,31 @@ def test_public_api_is_curated() -> None:
     assert sorted(imagecatalog.__all__) == sorted(set(imagecatalog.__all__))
     for name in imagecatalog.__all__:
         assert getattr(imagecatalog, name) is not None
+
+
+def test_a_page_made_by_hand_needs_no_kinds() -> None:
+    """ImagePage(items=..., total_count=...) as 0.1.0 made it still works; only
+    kind_of needs the kinds the service fills in."""
+    image = Image(
+        id="img-aaaaaaaa",
+        name="web-golden",
+        region=Region.of("ap-guangzhou"),
+        owner=Account(id="100000000001"),
+        os_type=OsType.LINUX,
+        platform="Ubuntu",
+        os_name="Ubuntu Server 22.04 LTS 64bit",
+        architecture=Architecture.X86_64,
+        size_gb=20,
+        state=ImageState.NORMAL,
+        origin=ImageOrigin.CREATE_IMAGE,
+        created_at=NOW,
+    )
+    page = ImagePage(items=[image], total_count=1)
+    assert list(page) == [image] and page[0] is image and len(page) == 1
+    with pytest.raises(LookupError, match="without kinds"):
+        page.kind_of(image)
+    with pytest.raises(InvalidParameterError, match="one kind per image"):
+        ImagePage(items=[image], total_count=1, kinds=[ImageKind.CUSTOM, ImageKind.SHARED])
+    assert ImagePage(items=[image], total_count=1, kinds=[ImageKind.CUSTOM]).kind_of(image) == (
+        ImageKind.CUSTOM
+    )

@@ -469,7 +469,7 @@ def _kinds(values: Iterable[ImageKind]) -> tuple[ImageKind, ...]:
 
 
 def _check_kinds(page: ImagePage, _: attrs.Attribute[tuple[ImageKind, ...]], kinds: object) -> None:
-    if len(page.kinds) != len(page.items):
+    if page.kinds and len(page.kinds) != len(page.items):
         raise InvalidParameterError(
             f"an ImagePage needs one kind per image: {len(page.items)} images, "
             f"{len(page.kinds)} kinds",
@@ -486,14 +486,15 @@ class ImagePage:
 
     A page is a sequence of its images: iterate it, index it, take its ``len``.
     ``kinds`` says, image by image, what each is to the viewer (public, the
-    viewer's own custom image, or shared with the viewer).
+    viewer's own custom image, or shared with the viewer); every page the service
+    returns has them (a page made by hand may leave them out).
     """
 
     items: tuple[Image, ...] = attrs.field(converter=_images)
     total_count: int
     offset: int = 0
     limit: int = 20
-    kinds: tuple[ImageKind, ...] = attrs.field(converter=_kinds, validator=_check_kinds)
+    kinds: tuple[ImageKind, ...] = attrs.field(default=(), converter=_kinds, validator=_check_kinds)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -507,6 +508,8 @@ class ImagePage:
     def kind_of(self, image: Image | str) -> ImageKind:
         """What *image* (on this page) is to the viewer."""
         image_id = image if isinstance(image, str) else image.id
+        if not self.kinds and self.items:
+            raise LookupError("this page was made without kinds: ask the service for one")
         for item, kind in zip(self.items, self.kinds, strict=True):
             if item.id == image_id:
                 return kind

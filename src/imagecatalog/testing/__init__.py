@@ -278,7 +278,8 @@ class CatalogBuilder:
         if platform not in _PUBLIC_BASES:
             raise LookupError(
                 f"the builder knows no public {platform!r} image; use one of "
-                f"{', '.join(_PUBLIC_BASES)} or publish it with ImageService.publish_public_image"
+                f"{', '.join(_PUBLIC_BASES)} or publish it with "
+                "service.provider.publish_public_image"
             )
         os_type, os_name, size = _PUBLIC_BASES[platform]
         label = os_name if arch is Architecture.X86_64 else f"{os_name} ({arch.value})"
