@@ -1246,3 +1246,26 @@ def test_every_shim_has_a_test() -> None:
     this = Path(__file__).read_text("utf-8")
     untested = [old for old in olds if f'"{old}' not in this]
     assert untested == []
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+class TestAStoreOf010StillPassesTheContract(contract.RepositoryContract):
+    """A store written to 0.1.0's protocol, run under 0.1.0's RepositoryContract
+    subclassing as its authors wrote it, passes (adapted, with a warning) for a release."""
+
+    stateful_settings = settings(max_examples=5, stateful_step_count=20, deadline=None)
+
+    def make_repository(self) -> Any:
+        return LegacyStore()
+
+
+def test_the_contract_warns_that_a_0_1_0_store_is_adapted() -> None:
+    """RepositoryContract adapts a 0.1.0 store with the same warning as ImageService."""
+
+    class Contract(contract.RepositoryContract):
+        def make_repository(self) -> Any:
+            return LegacyStore()
+
+    with deprecation(*LEGACY_WARNING, at_caller=False):
+        store = Contract()._new_store()
+    assert store.get_account(ALICE) is None

@@ -13,38 +13,39 @@ in the same change that raises it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from imagecatalog import (
     AccountAlreadyExistsError,
     AccountNotFoundError,
     DuplicateImageNameError,
     ErrorCode,
+    Image,
     ImageCatalogError,
+    ImageKind,
     ImageNotFoundError,
     ImageService,
+    InMemoryImageRepository,
     InstanceNotFoundError,
     InvalidImageStateError,
     InvalidParameterError,
     Limits,
     PermissionDeniedError,
     QuotaExceededError,
-    SchemaVersionError,
     ShareLimitExceededError,
     SharingError,
     SnapshotError,
+    StoreError,
     UnsupportedOperationError,
     UntrustedImageError,
 )
 from imagecatalog.cvm import CvmActions, DryRunPassedError
-from imagecatalog.query import ImageQuery
+from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.snapshot import restore
-from imagecatalog.sql import SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, expect_refusal
 
 ALICE = "100000000001"
@@ -496,23 +497,30 @@ def a_dry_run_that_would_succeed() -> Attempt:
 # Failures that are not the caller's -------------------------------------------------------
 
 
-@raises(ErrorCode.INTERNAL_ERROR, SchemaVersionError)
-def opening_a_database_with_no_schema() -> Attempt:
-    """A store opened with create=False needs an imagecatalog schema there."""
+class _LeakyStore(InMemoryImageRepository):
+    """A store with a bug: it lists every custom image of a region as the viewer's own."""
 
-    def open_empty_database() -> object:
-        # An in-memory SQLite database, on one connection shared by every thread.
-        engine = sa.create_engine(
-            "sqlite://",
-            poolclass=sa.pool.StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-        try:
-            return SqlImageRepository(engine, create=False)
-        finally:
-            engine.dispose()
+    def select_images(
+        self, group: ImageGroup, query: ImageQuery, offset: int, limit: int
+    ) -> tuple[int, Sequence[Image]]:
+        if group.kind is ImageKind.CUSTOM:
+            everyone = [
+                image
+                for image in self.all_images()
+                if image.owner is not None and image.region == group.region
+            ]
+            return len(everyone), everyone[offset : offset + limit]
+        return super().select_images(group, query, offset, limit)
 
-    return None, open_empty_database
+
+@raises(ErrorCode.INTERNAL_ERROR, StoreError)
+def a_store_that_lists_another_accounts_image() -> Attempt:
+    """The read side checks what a store lists: an image outside the group asked for is
+    the store's bug, refused, never shown to the caller."""
+    builder = CatalogBuilder(store=_LeakyStore()).accounts(ALICE, BOB)
+    builder.custom_image(ALICE, GUANGZHOU, "alice-secret")
+    service = builder.build()
+    return service, lambda: service.describe_images(BOB, GUANGZHOU, kinds=["PRIVATE_IMAGE"])
 
 
 # The tests --------------------------------------------------------------------------------

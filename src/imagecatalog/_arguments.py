@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
-from imagecatalog.images import Image, ImageState, check_image_id
+from imagecatalog.images import Image, ImageState, check_image, check_image_id
 from imagecatalog.instances import Instance, check_instance_id
 from imagecatalog.regions import Region
 
@@ -76,6 +76,7 @@ def public_image(value: object) -> Image:
             value=value,
             code=ErrorCode.INVALID_PARAMETER,
         )
+    check_image(value, "images")
     if value.state is not ImageState.NORMAL:
         raise InvalidParameterError(
             f"public image {value.id} is {value.state.value}; publish NORMAL images only",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ __all__ = ["REMOVED_IN", "deprecated", "replaced_argument"]
 #: The release that removes what is deprecated now.
 REMOVED_IN = "0.3"
 
-_PACKAGE = str(Path(__file__).resolve().parent)
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
 _T = TypeVar("_T")
 
 

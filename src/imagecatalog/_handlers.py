@@ -108,8 +108,8 @@ class Catalog:
             raise AccountNotFoundError(account)
         return profile
 
-    def is_registered(self, account: Account) -> bool:
-        return self.store.get_account(account.id) is not None
+    def is_registered_id(self, account_id: str) -> bool:
+        return self.store.get_account(account_id) is not None
 
     def visible(
         self, viewer: Account, image_id: str, region: Region | None = None
@@ -145,7 +145,7 @@ class Catalog:
 
 
 def register_account(catalog: Catalog, account: Account, *, exist_ok: bool) -> Account:
-    if catalog.is_registered(account):
+    if catalog.is_registered_id(account.id):
         if exist_ok:
             return account
         raise AccountAlreadyExistsError(account)
@@ -310,7 +310,7 @@ def share_image(
         caller,
         accounts,
         limit=catalog.limits.accounts_per_shared_image,
-        is_registered=catalog.is_registered,
+        is_registered=catalog.is_registered_id,
     )
     shared = share(image, accounts, catalog.now())
     catalog.store.replace_image(shared)

@@ -228,7 +228,9 @@ class LegacyStoreAdapter:
             )
         if not query.filters_images:
             total = count()
-            return total, (list(listing(offset, offset + limit)) if limit else [])
+            if not limit or offset >= total:
+                return total, []
+            return total, list(listing(offset, offset + limit))
         matched = [image for image in listing(0, None) if query.matches(image)]
         return len(matched), matched[offset : offset + limit]
 

@@ -102,13 +102,16 @@ def parse_enum(
     *,
     code: str = ErrorCode.INVALID_PARAMETER_VALUE,
     aliases: Mapping[str, _E] | None = None,
+    exact: bool = False,
 ) -> _E:
     """The member of *enum_type* that *value* names.
 
     Accepted: a member; the provider's value (``"PRIVATE_IMAGE"``); the member's
     name in any case (``"CUSTOM"``, ``"custom"``); the value in any case; and
-    *aliases* (such as ImportImage's ``"arm_64"``).  Anything else raises
-    :class:`InvalidParameterError` with *code*, listing the provider's values.
+    *aliases* (such as ImportImage's ``"arm_64"``).  With *exact*, only the
+    provider's values and the aliases, spelled exactly (what the live API takes).
+    Anything else raises :class:`InvalidParameterError` with *code*, listing the
+    provider's values.
     """
     if isinstance(value, enum_type):
         return value
@@ -117,6 +120,17 @@ def parse_enum(
         return enum_type(text)
     except ValueError:
         pass
+    if exact:
+        if aliases and text in aliases:
+            return aliases[text]
+        choices = ", ".join(str(member.value) for member in enum_type)
+        extra = f" (or {', '.join(aliases)})" if aliases else ""
+        raise InvalidParameterError(
+            f"{parameter} {text!r} is not one of {choices}{extra}",
+            parameter=parameter,
+            value=value,
+            code=code,
+        )
     folded = text.casefold()
     if aliases:
         for alias, member in aliases.items():

@@ -23,10 +23,12 @@ provider's code: the service's own, or the request's (``MissingParameter``,
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from imagecatalog._validation import parse_enum
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     ErrorCode,
@@ -35,7 +37,7 @@ from imagecatalog.exceptions import (
     InvalidParameterError,
     UnsupportedOperationError,
 )
-from imagecatalog.images import ImagePage
+from imagecatalog.images import Architecture, BootMode, ImagePage, LicenceType
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
@@ -45,6 +47,7 @@ from imagecatalog.service import ImageService
 __all__ = ["CvmActions", "DryRunPassedError"]
 
 _T = TypeVar("_T")
+_E = TypeVar("_E", bound=enum.Enum)
 
 #: The most instances one RunInstances call launches here.
 MAX_INSTANCE_COUNT = 100
@@ -81,6 +84,19 @@ def _param(
             code=ErrorCode.INVALID_PARAMETER,
         )
     return value
+
+
+def _provider_value(
+    enum_type: type[_E],
+    value: str,
+    parameter: str,
+    *,
+    code: str = ErrorCode.INVALID_PARAMETER_VALUE,
+    aliases: Mapping[str, _E] | None = None,
+) -> _E:
+    """The member a request's value names, spelled exactly as the provider's API
+    spells it (the service itself takes names in any case; the live API does not)."""
+    return parse_enum(enum_type, value, parameter, code=code, aliases=aliases, exact=True)
 
 
 class CvmActions:
@@ -222,11 +238,26 @@ class CvmActions:
                 image_url=_param(params, "ImageUrl", str, required=True),
                 platform=_param(params, "OsType", str, required=True),
                 os_version=_param(params, "OsVersion", str, required=True),
-                architecture=_param(params, "Architecture", str, required=True),
+                architecture=_provider_value(
+                    Architecture,
+                    _param(params, "Architecture", str, required=True),
+                    "Architecture",
+                    aliases={"arm_64": Architecture.ARM64},
+                ),
                 description=_param(params, "ImageDescription", str, ""),
-                licence_type=_param(params, "LicenseType", str, "TencentCloud"),
+                licence_type=_provider_value(
+                    LicenceType,
+                    _param(params, "LicenseType", str, "TencentCloud"),
+                    "LicenseType",
+                    code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_LICENSE_TYPE,
+                ),
                 force=_param(params, "Force", bool, False),
-                boot_mode=_param(params, "BootMode", str, "Legacy BIOS"),
+                boot_mode=_provider_value(
+                    BootMode,
+                    _param(params, "BootMode", str, "Legacy BIOS"),
+                    "BootMode",
+                    code=ErrorCode.INVALID_BOOT_MODE,
+                ),
             ),
         )
         return {"ImageId": image.id}

@@ -454,10 +454,12 @@ class SchemaVersionError(StoreError, InvalidParameterError):
     (or cannot be) migrated.  ``.found`` and ``.expected`` are the two versions
     (``.found`` is None for a database with no imagecatalog schema).
 
-    Also an :class:`InvalidParameterError`, which is what 0.1.0 raised.
+    Also an :class:`InvalidParameterError`, which is what 0.1.0 raised, with the
+    code 0.1.0 gave it (``InvalidParameterValue``: the database named is not one
+    this release may open as it is).
     """
 
-    default_code = ErrorCode.INTERNAL_ERROR
+    default_code = ErrorCode.INVALID_PARAMETER_VALUE
 
     def __init__(self, message: str, *, found: int | None, expected: int) -> None:
         InvalidParameterError.__init__(

@@ -37,14 +37,22 @@ __all__ = [
     "SharePermission",
     "Support",
     "check_description",
+    "check_image",
     "check_image_id",
     "check_image_name",
+    "check_text",
+    "image_problems",
 ]
 
 #: Longest image name the provider accepts.
 MAX_NAME_LENGTH = 60
 #: Longest image description the provider accepts.
 MAX_DESCRIPTION_LENGTH = 256
+#: Longest platform and OS name the catalog keeps (the SQL store's columns).
+MAX_PLATFORM_LENGTH = 64
+MAX_OS_NAME_LENGTH = 128
+#: Largest image size, in GiB, the catalog keeps (a 32-bit column).
+MAX_SIZE_GB = 2**31 - 1
 
 _IMAGE_ID = re.compile(r"img-[a-z0-9]{8}")
 
@@ -150,7 +158,10 @@ def check_image_id(value: object, parameter: str = "image ID") -> str:
 
 
 #: Unicode's control characters (category Cc) are exactly these two ranges.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: What no text of the catalog may hold: NUL, and lone surrogates (no encoding of
+#: Unicode, and so no file or database, can hold them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _has_control_characters(text: str) -> bool:
@@ -184,9 +195,36 @@ def check_image_name(value: object, parameter: str = "name") -> str:
     return name
 
 
+def check_storable(text: str, parameter: str) -> None:
+    """Text the catalog keeps holds no NUL and no lone surrogate."""
+    if _UNSTORABLE.search(text) is not None:
+        raise InvalidParameterError(
+            f"{parameter} {text!r} holds a NUL or a lone surrogate, which no file or "
+            "database can keep; use printable text",
+            parameter=parameter,
+            value=text,
+        )
+
+
+def check_text(value: object, parameter: str, maximum: int) -> str:
+    """Return *value* if it is text the catalog can keep, at most *maximum* characters."""
+    text = require_str(value, parameter)
+    check_storable(text, parameter)
+    if len(text) > maximum:
+        raise InvalidParameterError(
+            f"{parameter} is {len(text)} characters long; the limit is {maximum}: shorten it",
+            parameter=parameter,
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE,
+        )
+    return text
+
+
 def check_description(value: object) -> str:
-    """Return *value* if it is a valid description: at most 256 characters."""
+    """Return *value* if it is a valid description: at most 256 characters, no
+    NUL and no lone surrogate."""
     text = require_str(value, "description")
+    check_storable(text, "description")
     if len(text) > MAX_DESCRIPTION_LENGTH:
         raise InvalidParameterError(
             f"image description is {len(text)} characters long; the limit is "
@@ -211,7 +249,7 @@ def _validate_description(_: object, __: attrs.Attribute[str], value: str) -> No
 
 
 def _validate_size(_: object, __: attrs.Attribute[int], value: int) -> None:
-    require_int(value, "size_gb", minimum=1)
+    require_int(value, "size_gb", minimum=1, maximum=MAX_SIZE_GB)
 
 
 def _validate_utc(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
@@ -384,6 +422,75 @@ class Image:
             copied_from=self.id,
             shared_with=(),
         )
+
+
+_ENUM_FIELDS = (
+    ("os_type", OsType),
+    ("architecture", Architecture),
+    ("state", ImageState),
+    ("origin", ImageOrigin),
+    ("licence_type", LicenceType),
+    ("boot_mode", BootMode),
+)
+
+
+def image_problems(image: Image) -> list[str]:
+    """What is wrong with *image*'s fields beyond what its constructor checks: each
+    field of the right type (a member, not its string), texts the catalog can keep.
+
+    An image the service makes never has any; one made by hand and handed to
+    ``provider.add_public_images`` or ``provider.load`` is checked with this first.
+    """
+    problems: list[str] = []
+    if not isinstance(image.region, Region):
+        problems.append(f"region {image.region!r} is not a Region (use Region.of)")
+    if image.owner is not None and not isinstance(image.owner, Account):
+        problems.append(f"owner {image.owner!r} is not an Account (use Account.of)")
+    for name, kind in _ENUM_FIELDS:
+        if not isinstance(getattr(image, name), kind):
+            problems.append(f"{name} {getattr(image, name)!r} is not a {kind.__name__}")
+    if image.support is not None and not isinstance(image.support, Support):
+        problems.append(f"support {image.support!r} is not a Support")
+    for name, maximum in (("platform", MAX_PLATFORM_LENGTH), ("os_name", MAX_OS_NAME_LENGTH)):
+        try:
+            check_text(getattr(image, name), name, maximum)
+        except InvalidParameterError as error:
+            problems.append(error.message)
+    for item in image.software:
+        try:
+            check_text(item, "software", MAX_PLATFORM_LENGTH)
+        except InvalidParameterError as error:
+            problems.append(error.message)
+    if image.copied_from is not None:
+        try:
+            check_image_id(image.copied_from, "copied_from")
+        except InvalidParameterError as error:
+            problems.append(error.message)
+    for share in image.shared_with:
+        given: object = share
+        if not isinstance(given, SharePermission) or not isinstance(given.account, Account):
+            problems.append(f"share {share!r} is not a SharePermission of an Account")
+    return problems
+
+
+def check_image(image: object, parameter: str = "image") -> Image:
+    """*image*, if it is an :class:`Image` with nothing :func:`image_problems` finds."""
+    if not isinstance(image, Image):
+        raise InvalidParameterError(
+            f"{image!r} is not an Image",
+            parameter=parameter,
+            value=image,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    problems = image_problems(image)
+    if problems:
+        raise InvalidParameterError(
+            f"image {image.id}: {'; '.join(problems)}",
+            parameter=parameter,
+            value=image,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    return image
 
 
 def _images(values: Iterable[Image]) -> tuple[Image, ...]:

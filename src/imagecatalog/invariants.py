@@ -24,7 +24,7 @@ import attrs
 from imagecatalog.accounts import Account
 from imagecatalog.contents import CatalogContents
 from imagecatalog.exceptions import ImageCatalogError
-from imagecatalog.images import Image
+from imagecatalog.images import Image, image_problems
 from imagecatalog.lifecycle import check_name_free
 from imagecatalog.limits import Quota, check_image_quota
 from imagecatalog.regions import Region
@@ -77,6 +77,10 @@ def catalog_violations(contents: CatalogContents) -> list[Violation]:
     mine: dict[tuple[Account, Region], list[tuple[int, Image]]] = defaultdict(list)
     for index, image in enumerate(contents.images):
         where = f"images[{index}]"
+        problems = image_problems(image)
+        if problems:  # a value of the wrong type: the rules below cannot judge it
+            found.extend(Violation(where, problem) for problem in problems)
+            continue
         if image.owner is None:
             continue
         if image.owner.id not in known:

@@ -178,21 +178,25 @@ def check_deletable(image: Image) -> None:
 
 
 def check_launchable(
-    image: Image, kind: ImageKind, caller: Account, trusted: frozenset[Account] | None
+    image: Image,
+    kind: ImageKind,
+    caller: Account,
+    trusted: frozenset[Account] | frozenset[str] | None,
 ) -> None:
     """Launch needs a NORMAL image, and a shared image's owner must be trusted
-    when the caller keeps a trust list."""
+    when the caller keeps a trust list (of accounts, or of their IDs, as 0.1.0
+    passed it)."""
     check_state(image, _LAUNCH)
     if kind is _SHARED and trusted is not None:
         assert image.owner is not None  # shared images are custom images
-        if image.owner not in trusted:
+        if image.owner not in trusted and image.owner.id not in trusted:
             raise UntrustedImageError(image_id=image.id, owner=image.owner, account=caller)
 
 
 def check_name_free(
     name: str,
     owner: Account,
-    region: Region,
+    region: Region | str,
     existing: Image | None,
     *,
     ignoring: Iterable[str] = (),
@@ -202,5 +206,5 @@ def check_name_free(
     IDs are in *ignoring* (the image being renamed) do not count."""
     if existing is not None and existing.id not in set(ignoring):
         raise DuplicateImageNameError(
-            name=name, account=owner, region=region, existing_image_id=existing.id
+            name=name, account=owner, region=Region.of(region), existing_image_id=existing.id
         )

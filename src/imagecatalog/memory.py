@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import operator
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence, Set
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -252,13 +252,14 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         return len(matched), matched[offset : offset + limit]
 
     def _insert(self, image: Image) -> None:
+        region = image.region.id  # read before anything changes: a bad value changes nothing
+        owner = None if image.owner is None else image.owner.id
         self._images[image.id] = image
-        region = image.region.id
-        if image.owner is None:
+        if owner is None:
             self._public.add(region, image.id, image)
             return
-        self._custom.add((image.owner.id, region), image.id, image)
-        self._names[(image.owner.id, region, image.name)] = image.id
+        self._custom.add((owner, region), image.id, image)
+        self._names[(owner, region, image.name)] = image.id
         for account_id in image.shared_account_ids:
             self._shared_in.add(
                 (account_id, region), image.id, image, _receiver_view(image, account_id)
@@ -292,9 +293,17 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         before, after = old.shared_account_ids, new.shared_account_ids
         for account_id in before - after:
             self._shared_in.discard((account_id, region), new.id)
-        # Receivers' views hold every field but the share list: a change of
-        # anything else refreshes them all; a change of shares only adds views.
-        refresh = after if fields_but_shares(old) != fields_but_shares(new) else after - before
+        # Receivers' views hold every field but the others' shares: a change of
+        # anything else refreshes them all; a change of shares, the views of the
+        # accounts whose own share changed (added, or re-dated).
+        refresh: Set[str]
+        if fields_but_shares(old) != fields_but_shares(new):
+            refresh = after
+        else:
+            kept = {share.account.id: share for share in old.shared_with}
+            refresh = {
+                share.account.id for share in new.shared_with if kept.get(share.account.id) != share
+            }
         for account_id in refresh:
             self._shared_in.add((account_id, region), new.id, new, _receiver_view(new, account_id))
 

@@ -33,6 +33,7 @@ from imagecatalog.regions import Region
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "FILTER_FIELDS",
     "KIND_ORDER",
     "MAX_FILTERS",
     "MAX_FILTER_VALUES",
@@ -149,7 +150,8 @@ def _limit(_: object, __: attrs.Attribute[int], value: object) -> None:
     )
 
 
-#: The query's filter fields, in the order :meth:`ImageQuery.matches` tries them.
+#: The query's filter fields: ``kinds`` (about the viewer), then those that look at
+#: each image (:meth:`ImageQuery.matches`).  A new filter is added here too.
 FILTER_FIELDS = ("kinds", "ids", "names", "platforms", "os_types", "architectures")
 
 
@@ -192,11 +194,7 @@ class ImageQuery:
         object.__setattr__(
             self,
             "filters_images",
-            self.ids is not None
-            or names is not None
-            or platforms is not None
-            or self.os_types is not None
-            or self.architectures is not None,
+            any(getattr(self, name) is not None for name in FILTER_FIELDS[1:]),
         )
         if self.image_ids is not None and self.has_filters:
             raise InvalidParameterError(
@@ -264,6 +262,13 @@ class ImageQuery:
                     value=filters,
                     code=ErrorCode.INVALID_FILTER,
                 )
+            if field == "kinds":  # the provider's spellings only, as the live API takes
+                values = [
+                    parse_enum(
+                        ImageKind, value, "image-type", code=ErrorCode.INVALID_FILTER, exact=True
+                    )
+                    for value in values
+                ]
             fields[field] = values
             if code is not None:
                 alone: dict[str, Any] = {field: values}
@@ -379,6 +384,14 @@ class ImageGroup:
     key: tuple[str, str, str | None] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        if (self.account is None) != (self.kind is ImageKind.PUBLIC):
+            raise InvalidParameterError(
+                f"a group of {self.kind.value} images "
+                f"{'has no account' if self.kind is ImageKind.PUBLIC else 'needs an account'}",
+                parameter="account",
+                value=self.account,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         account_id = None if self.account is None else self.account.id
         object.__setattr__(self, "key", (self.kind.value, self.region.id, account_id))
 

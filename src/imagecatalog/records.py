@@ -85,12 +85,16 @@ def encode_time(moment: datetime) -> str:
 
 
 def decode_time(text: str) -> datetime:
-    """A stored time back: any ISO 8601 text with an offset (0.1.0's snapshots
-    kept the clock's own offset, such as ``+08:00``)."""
+    """A stored time back, in UTC: any ISO 8601 text with an offset (0.1.0's
+    snapshots kept the clock's own offset, such as ``+08:00``; the instant is
+    what counts).  A time that UTC cannot hold is refused."""
     moment = datetime.fromisoformat(text)
     if moment.utcoffset() is None:
         raise ValueError(f"time {text!r} has no timezone")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time {text!r} is out of range in UTC") from None
 
 
 # Records (version 2: 0.1.0's fields, and the boot mode) -------------------------------------

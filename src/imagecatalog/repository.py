@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account, AccountProfile
+from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.images import Image
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageGroup, ImageQuery
@@ -279,6 +280,28 @@ def _legacy_listing(
 ) -> Sequence[Image]:
     limit = 2**62 if stop is None else max(stop - start, 0)
     return store.select_images(group, _EVERYTHING, start, limit)[1]
+
+
+def adapt_store(store: object) -> CatalogStore:
+    """*store*, or an adapter around a store written to 0.1.0's protocol (with a
+    :class:`DeprecationWarning`); anything else is refused."""
+    if isinstance(store, CatalogStore):
+        return store
+    from imagecatalog._legacy import LegacyStoreAdapter, looks_like_legacy_store
+
+    if looks_like_legacy_store(store):
+        deprecated(
+            f"a store written to 0.1.0's ImageRepository protocol ({type(store).__name__})",
+            "implement imagecatalog.CatalogStore (see the CHANGELOG); it is adapted for now",
+        )
+        return LegacyStoreAdapter(store)
+    raise InvalidParameterError(
+        f"{type(store).__name__} is not a store: it lacks some of the methods of "
+        "imagecatalog.CatalogStore",
+        parameter="store",
+        value=store,
+        code=ErrorCode.INVALID_PARAMETER,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -232,7 +232,7 @@ def _api_image(image: Image, kind: ImageKind) -> dict[str, Any]:
 #: so its JSON, as one kind of viewer sees it, never changes (bounded; thread-safe
 #: as dict operations are).
 _RENDERED: dict[int, tuple[Image, ImageKind, str]] = {}
-_RENDERED_MAX = 65536
+_RENDERED_MAX = 4096
 
 
 def to_api_json(image: Image, kind: ImageKind) -> str:
@@ -356,7 +356,7 @@ def describe_images_response(
             "TotalCount": page.total_count,
             "ImageSet": [
                 to_api(image, viewer, kind=kind)
-                for image, kind in zip(page.items, page.kinds, strict=True)
+                for image, kind in zip(page.items, page.kinds or [None] * len(page), strict=True)
             ],
             "RequestId": _request_id(request_id),
         }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
@@ -57,7 +58,7 @@ from imagecatalog.memory import InMemoryImageRepository
 from imagecatalog.public_catalog import builtin_public_images
 from imagecatalog.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import CatalogStore
+from imagecatalog.repository import CatalogStore, adapt_store
 
 __all__ = ["MAX_PAGE_SIZE", "ImageService", "ProviderOperations", "UnitOfWork"]
 
@@ -73,10 +74,11 @@ class _RolledBack(Exception):  # noqa: N818 - a signal, not an error
 class UnitOfWork:
     """A block of calls that succeed or fail together (see :meth:`ImageService.unit_of_work`)."""
 
-    __slots__ = ("_block", "_rollback")
+    __slots__ = ("_block", "_rollback", "_store")
 
     def __init__(self, store: CatalogStore) -> None:
-        self._block = store.transaction()
+        self._store = store
+        self._block: AbstractContextManager[object] | None = None
         self._rollback = False
 
     def rollback(self) -> None:
@@ -85,6 +87,8 @@ class UnitOfWork:
         self._rollback = True
 
     def __enter__(self) -> UnitOfWork:
+        self._block = self._store.transaction()  # a new block each time: reusable
+        self._rollback = False
         self._block.__enter__()
         return self
 
@@ -94,13 +98,15 @@ class UnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        block, self._block = self._block, None
+        assert block is not None, "UnitOfWork.__exit__ without __enter__"
         if kind is None and self._rollback:
             try:
                 raise _RolledBack
             except _RolledBack as signal:
-                self._block.__exit__(_RolledBack, signal, signal.__traceback__)
+                block.__exit__(_RolledBack, signal, signal.__traceback__)
             return
-        self._block.__exit__(kind, error, trace)
+        block.__exit__(kind, error, trace)
 
 
 class ImageService:
@@ -148,7 +154,7 @@ class ImageService:
             )
         given = InMemoryImageRepository() if store is None else store
         self._given_store = given  # what ImageService.repository (deprecated) hands back
-        self._store = _adapt(given)
+        self._store = adapt_store(given)
         self._catalog = handlers.Catalog(
             store=self._store,
             limits=Limits() if limits is None else limits,
@@ -250,8 +256,8 @@ class ImageService:
         platform: str | None = None,
         os_type: OsType | str | None = None,
         architecture: Architecture | str | None = None,
-        offset: int = 0,
-        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int | None = None,
+        limit: int | None = None,
     ) -> ImagePage:
         """List the images *caller* can see in *region* (DescribeImages).
 
@@ -261,7 +267,7 @@ class ImageService:
         those of other regions, are left out) or filter: *kinds*, *name* and
         *platform* (case-insensitive substrings), *os_type*, *architecture*.
         Results come public first, then custom, then shared, each oldest first;
-        the page holds at most *limit* (1 to 100) from *offset* on,
+        the page holds at most *limit* (1 to 100, default 20) from *offset* (default 0) on,
         ``total_count`` counts every match, and ``page.kinds`` says what each
         image is to the caller.
         """
@@ -270,12 +276,11 @@ class ImageService:
         keywords = (image_ids, kinds, name, platform, os_type, architecture)
         filtered = any(keyword is not None for keyword in keywords)
         if query is None:
+            offset = 0 if offset is None else offset
+            limit = DEFAULT_PAGE_SIZE if limit is None else limit
             query = _keyword_query(*keywords, offset, limit) if filtered else _page(offset, limit)
         elif (
-            filtered
-            or offset != 0
-            or limit != DEFAULT_PAGE_SIZE
-            or not isinstance(query, ImageQuery)
+            filtered or offset is not None or limit is not None or not isinstance(query, ImageQuery)
         ):
             raise InvalidParameterError(
                 "describe_images takes an ImageQuery or filter keywords, not both",
@@ -793,24 +798,3 @@ def _keywords_key(keywords: tuple[object, ...]) -> tuple[object, ...] | None:
         else:
             return None
     return tuple(key)
-
-
-def _adapt(store: object) -> CatalogStore:
-    """*store*, or an adapter around a store written to 0.1.0's protocol."""
-    if isinstance(store, CatalogStore):
-        return store
-    from imagecatalog._legacy import LegacyStoreAdapter, looks_like_legacy_store
-
-    if looks_like_legacy_store(store):
-        deprecated(
-            f"a store written to 0.1.0's ImageRepository protocol ({type(store).__name__})",
-            "implement imagecatalog.CatalogStore (see the CHANGELOG); it is adapted for now",
-        )
-        return LegacyStoreAdapter(store)
-    raise InvalidParameterError(
-        f"{type(store).__name__} is not a store: it lacks some of the methods of "
-        "imagecatalog.CatalogStore",
-        parameter="store",
-        value=store,
-        code=ErrorCode.INVALID_PARAMETER,
-    )

@@ -63,11 +63,12 @@ def check_share(
     accounts: Sequence[Account],
     *,
     limit: int,
-    is_registered: Callable[[Account], bool],
+    is_registered: Callable[[str], bool],
 ) -> None:
     """The share rule, checked in this order: the image is NORMAL, not BYOL;
     no account is the owner, unknown, or already shared with; the share
-    limit holds.  The caller has checked that *owner* owns *image*."""
+    limit holds.  *is_registered* tells whether an account ID is known.  The
+    caller has checked that *owner* owns *image*."""
     check_shareable(image)
     if owner in accounts:
         raise SharingError(
@@ -78,7 +79,7 @@ def check_share(
             code=ErrorCode.ACCOUNT_IS_YOURSELF,
         )
     for account in accounts:
-        if not is_registered(account):
+        if not is_registered(account.id):
             raise AccountNotFoundError(account)
     already = [account for account in accounts if account.id in image.shared_account_ids]
     if already:

@@ -17,10 +17,12 @@ queues behind that one lock (see the benchmarks).  A nested unit of work is a
 ``SAVEPOINT``.  An in-memory SQLite database (``"sqlite://"``) is one connection
 that threads take turns on.
 
-**Schema.** Created on first use (or by :meth:`SqlImageRepository.create_schema`)
-with its version recorded in ``imagecatalog_meta``; opening a database whose
-schema is newer than this release knows fails with a clear error.  Indexes
-serve each listing and count without scanning the tables.
+**Schema.** Built and changed only by migrations (:mod:`imagecatalog.migrations`,
+Alembic), with its version recorded in ``imagecatalog_meta``: opening a store builds
+the schema of an empty database (unless ``create=False``), migrates an older one
+forward in one transaction (unless ``migrate=False``), and refuses a newer one, with a
+:class:`~imagecatalog.SchemaVersionError` naming both versions.  Indexes serve each
+listing and count without scanning the tables.
 
 >>> from imagecatalog import ImageService
 >>> service = ImageService(SqlImageRepository("sqlite://"))
@@ -34,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import weakref
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -48,7 +51,7 @@ from imagecatalog.accounts import Account, AccountProfile
 from imagecatalog.exceptions import InvalidParameterError, SchemaVersionError
 from imagecatalog.images import Image, ImageKind
 from imagecatalog.instances import Instance
-from imagecatalog.query import ImageGroup, ImageQuery
+from imagecatalog.query import FILTER_FIELDS, ImageGroup, ImageQuery
 from imagecatalog.records import (
     AccountRecord,
     ImageRecord,
@@ -170,9 +173,11 @@ class SqlImageRepository(LegacyRepositoryMethods):
     *url_or_engine* is a SQLAlchemy URL (``sqlite:///catalog.db``,
     ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) or an
     :class:`~sqlalchemy.engine.Engine`.  With *create* (the default) the schema
-    is created when missing.  Several stores, in several processes, may open
-    the same database: each service call is one transaction, and transactions
-    run one at a time (see the module's documentation).
+    is created when missing; with *migrate* (the default) an older schema is
+    migrated forward, in one transaction, and without it refused.  Several
+    stores, in several processes, may open the same database: each service call
+    is one transaction, and transactions run one at a time (see the module's
+    documentation).
     """
 
     def __init__(
@@ -389,7 +394,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
             where.append(_IMAGES.c.architecture.in_(sorted(a.value for a in query.architectures)))
         listing = sa.select(_IMAGES).select_from(source).where(*where).order_by(*order)
         with self._connection() as db:
-            if query.names is not None or query.platforms is not None:
+            if any(getattr(query, name) is not None for name in _PYTHON_FILTERS):
                 found = [
                     image
                     for image in self._images(db, db.execute(listing).all())
@@ -485,6 +490,13 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 sa.select(_INSTANCES).order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
             ).all()
         return iter([_instance(row) for row in rows])
+
+
+#: The query's filters that run here in Python (with ImageQuery.matches): every one
+#: but those select_images writes in SQL.  A new filter is filtered in Python until
+#: someone writes its SQL.
+_SQL_FILTERS = frozenset({"ids", "os_types", "architectures"})
+_PYTHON_FILTERS = tuple(name for name in FILTER_FIELDS[1:] if name not in _SQL_FILTERS)
 
 
 # Rows <-> records (imagecatalog.records maps records <-> values) ---------------------------
@@ -601,20 +613,33 @@ def _connection_lock(engine: Engine) -> AbstractContextManager[object]:
             value=str(engine.url),
         )
     if isinstance(pool, sa.pool.StaticPool):
-        return threading.RLock()
+        with _ENGINE_LOCKS_GUARD:  # one lock per engine: several stores may share one
+            lock = _ENGINE_LOCKS.get(engine)
+            if lock is None:
+                lock = _ENGINE_LOCKS[engine] = threading.RLock()
+        return lock
     return contextlib.nullcontext()
+
+
+_ENGINE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_ENGINE_LOCKS_GUARD = threading.Lock()
+
+
+def _no_driver_transactions(dbapi_connection: Any, _: Any) -> None:
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _serialise_sqlite(engine: Engine) -> None:
     """SQLite: let SQLAlchemy, not the driver, begin transactions, and begin them
     with BEGIN IMMEDIATE so that a unit of work holds the write lock from its start
-    (SQLAlchemy's documented recipe for pysqlite)."""
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-    @event.listens_for(engine, "begin")
-    def _immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    (SQLAlchemy's documented recipe for pysqlite).  Once per engine: several stores
+    may share one."""
+    if not event.contains(engine, "connect", _no_driver_transactions):
+        event.listen(engine, "connect", _no_driver_transactions)
+    if not event.contains(engine, "begin", _immediate):
+        event.listen(engine, "begin", _immediate)

@@ -59,6 +59,25 @@ _P = ParamSpec("_P")
 #: Marks that ``CvmClient`` had no ``call`` of its own (it inherits the SDK's).
 _INHERITED = object()
 
+#: The mocks active now, in the order they started; the last answers.
+_ACTIVE: list[MockCvm] = []
+#: What ``CvmClient.call`` was before the first active mock replaced it.
+_STATE: dict[str, Any] = {}
+#: Starting and stopping mocks take turns.
+_SWITCH = threading.Lock()
+
+
+def _dispatch(
+    client: CvmClient,
+    action: str,
+    params: Mapping[str, Any],
+    options: object = None,
+    headers: object = None,
+) -> str:
+    """``CvmClient.call`` while a mock is active: the last started active mock answers."""
+    return _ACTIVE[-1].answer(client, action, params)
+
+
 #: The account a mock acts as when no credential mapping says otherwise.
 DEFAULT_ACCOUNT = "100000000001"
 
@@ -91,9 +110,7 @@ class MockCvm:
         for known in (self.account, *self.credentials.values()):
             service.register_account(known, exist_ok=True)
         self.actions = CvmActions(service)
-        self._activation_lock = threading.Lock()
         self._activations = 0
-        self._saved_call: Any = _INHERITED
 
     # Activation -------------------------------------------------------------------
 
@@ -105,44 +122,36 @@ class MockCvm:
     def start(self) -> MockCvm:
         """Answer every ``CvmClient`` from now on, until the matching :meth:`stop`.
 
-        Activations nest: each :meth:`start` needs its own :meth:`stop`, and the
-        SDK is restored, exactly as it was, at the last one.
+        Activations nest: each :meth:`start` needs its own :meth:`stop`.  Several
+        mocks may be active at once, stopped in any order: the one started last
+        (of those still active) answers, and the SDK is restored, exactly as it
+        was, when the last active mock stops.
         """
-        with self._activation_lock:
+        with _SWITCH:
             if self._activations == 0:
-                self._saved_call = CvmClient.__dict__.get("call", _INHERITED)
-                CvmClient.call = self._fake_call()
+                if not _ACTIVE:
+                    _STATE["saved"] = CvmClient.__dict__.get("call", _INHERITED)
+                    CvmClient.call = _dispatch
+                _ACTIVE.append(self)
             self._activations += 1
         return self
 
     def stop(self) -> None:
-        """End one activation; the last one restores the SDK as it was."""
-        with self._activation_lock:
+        """End one activation; the last of the last active mock restores the SDK."""
+        with _SWITCH:
             if self._activations == 0:
                 raise RuntimeError(
                     "MockCvm.stop() was called before start(): this mock is not active"
                 )
             self._activations -= 1
             if self._activations == 0:
-                if self._saved_call is _INHERITED:
-                    del CvmClient.call
-                else:
-                    CvmClient.call = self._saved_call
-                self._saved_call = _INHERITED
-
-    def _fake_call(self) -> Callable[..., str]:
-        mock_self = self
-
-        def call(
-            client: CvmClient,
-            action: str,
-            params: Mapping[str, Any],
-            options: object = None,
-            headers: object = None,
-        ) -> str:
-            return mock_self.answer(client, action, params)
-
-        return call
+                _ACTIVE.remove(self)
+                if not _ACTIVE:
+                    saved = _STATE.pop("saved")
+                    if saved is _INHERITED:
+                        del CvmClient.call
+                    else:
+                        CvmClient.call = saved
 
     def __enter__(self) -> MockCvm:
         return self.start()

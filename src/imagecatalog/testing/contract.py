@@ -37,7 +37,7 @@ from imagecatalog.images import (
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import CatalogStore
+from imagecatalog.repository import CatalogStore, adapt_store
 from imagecatalog.testing.machine import CatalogMachine, catalog_machine
 from imagecatalog.testing.model import ACCOUNTS
 
@@ -137,10 +137,15 @@ class RepositoryContract:
         """A new, empty store of the kind under test."""
         raise NotImplementedError("define make_repository() in your RepositoryContract subclass")
 
+    def _new_store(self) -> CatalogStore:
+        """A new store; one written to 0.1.0's protocol is adapted (deprecated), as
+        :class:`~imagecatalog.ImageService` adapts it."""
+        return adapt_store(self.make_repository())
+
     # Accounts and trust ------------------------------------------------------------
 
     def test_accounts_are_stored_in_order(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         assert list(store.all_accounts()) == []
         assert store.get_account(_ALICE.id) is None
         with store.transaction():
@@ -150,7 +155,7 @@ class RepositoryContract:
         assert [profile.account for profile in store.all_accounts()] == [_ALICE, _BOB]
 
     def test_trust_lists_are_replaced_and_removed(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         alice = AccountProfile(account=_ALICE)
         with store.transaction():
             store.add_account(alice)
@@ -164,7 +169,7 @@ class RepositoryContract:
     # Images and their groups ------------------------------------------------------------
 
     def test_images_are_grouped_by_kind_owner_and_region(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         public, web, db = _sample_images()
         with store.transaction():
             store.add_account(AccountProfile(account=_ALICE))
@@ -190,7 +195,7 @@ class RepositoryContract:
     def test_a_shared_group_holds_each_image_with_at_least_its_receivers_share(self) -> None:
         """A store may hand out an image of a shared group as stored, or as that
         group's account sees it; either way the account's own share is there."""
-        store = self.make_repository()
+        store = self._new_store()
         _, web, _ = _sample_images()
         carol = Account(id=ACCOUNTS[2])
         with store.transaction():
@@ -204,7 +209,7 @@ class RepositoryContract:
     def test_queries_filter_within_a_group(self) -> None:
         """The store applies the query's filters (:meth:`ImageQuery.matches`), counts
         every match, and pages through them."""
-        store = self.make_repository()
+        store = self._new_store()
         public, web, db = _sample_images()
         arm = attrs.evolve(web, id="img-arm00001", name="Web-ARM", architecture=Architecture.ARM64)
         windows = attrs.evolve(
@@ -233,7 +238,7 @@ class RepositoryContract:
         assert store.select_images(mine, ImageQuery(names=["web"]), 0, 0) == (2, [])
 
     def test_replacing_an_image_moves_it_between_groups(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         _, web, _ = _sample_images()
         with store.transaction():
             store.add_image(_shared(web, _BOB))
@@ -249,7 +254,7 @@ class RepositoryContract:
     def test_groups_come_in_listing_order(self) -> None:
         """Each group yields images by ``created_at``, then by ID, however they
         were added, renamed or shared."""
-        store = self.make_repository()
+        store = self._new_store()
         public, web, db = _sample_images()
         early = datetime(2026, 1, 1, tzinfo=UTC)
         late = datetime(2026, 12, 1, tzinfo=UTC)
@@ -291,7 +296,7 @@ class RepositoryContract:
         assert first.name == "renamed"  # a receiver never sees a stale copy
 
     def test_removing_an_image_forgets_it_everywhere(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         public, web, _ = _sample_images()
         with store.transaction():
             store.add_image(public)
@@ -308,7 +313,7 @@ class RepositoryContract:
         assert store.find_custom_image(_ALICE, _GUANGZHOU, "web-golden") is None
 
     def test_instances_are_stored_and_listed_per_owner(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         first = _instance("ins-r8hr2upy", _ALICE, _GUANGZHOU, 1)
         second = _instance("ins-aaaaaaaa", _ALICE, _SINGAPORE, 2)
         third = _instance("ins-bbbbbbbb", _ALICE, _GUANGZHOU, 3)
@@ -328,7 +333,7 @@ class RepositoryContract:
     # The unit of work ------------------------------------------------------------------
 
     def test_a_failed_unit_of_work_leaves_no_trace(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         public, web, db = _sample_images()
         alice = AccountProfile(account=_ALICE)
         with store.transaction():
@@ -363,7 +368,7 @@ class RepositoryContract:
     def test_a_nested_unit_of_work_is_a_savepoint(self) -> None:
         """A nested block that raises undoes its own writes only; the outer block
         goes on and keeps the rest."""
-        store = self.make_repository()
+        store = self._new_store()
         public, web, db = _sample_images()
         with store.transaction():
             store.add_image(web)
@@ -381,7 +386,7 @@ class RepositoryContract:
         assert store.find_custom_image(_ALICE, _GUANGZHOU, "web-golden") == web
 
     def test_the_outer_unit_of_work_undoes_its_committed_savepoints(self) -> None:
-        store = self.make_repository()
+        store = self._new_store()
         _, web, db = _sample_images()
 
         def outer() -> None:
