@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from imagecatalog import CatalogStore, ImageService, InvalidParameterError, Limits
+from imagecatalog import CatalogStore, ImageService, InvalidParameterError, Limits, StoreError
 from imagecatalog.snapshot import dump, restore
 from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, catalog_state
@@ -260,3 +260,41 @@ def test_the_migrations_build_the_tables_the_store_queries_on_postgres(
 ) -> None:
     with SqlImageRepository(postgres.url_for_new_schema()) as store:
         assert _schema_differences(store) == []
+
+
+def test_a_file_that_is_no_database_is_a_store_error(tmp_path: Path) -> None:
+    """A corrupt file is the store's failure, said as the catalog's own error."""
+    corrupt = tmp_path / "catalog.db"
+    corrupt.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="file is not a database") as raised:
+        SqlImageRepository(f"sqlite:///{corrupt}")
+    assert raised.value.code == "InternalError"
+    assert isinstance(raised.value.__cause__, sa.exc.DatabaseError)
+
+
+def test_a_database_failure_in_a_call_changes_nothing_and_is_a_store_error(
+    tmp_path: Path,
+) -> None:
+    """A statement that fails in the middle of a call (here, a trigger refuses the share's
+    row after the image's row was written) rolls the whole call back and raises
+    StoreError, not SQLAlchemy's error."""
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with SqlImageRepository(url) as store:
+        builder = CatalogBuilder(store=store).accounts(
+            "100000000001", "100000000002", "100000000003"
+        )
+        builder.custom_image("100000000001", "ap-guangzhou", "web", shared_with=["100000000002"])
+        service = builder.build()
+        before = catalog_state(service)
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER full_disk BEFORE INSERT ON ic_shares "
+                "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+            )
+        engine.dispose()
+        web = builder.image("web")
+        with pytest.raises(StoreError, match="the disk is full"):
+            # Rewrites the image's shares: deletes Bob's row, then fails to insert any.
+            service.share_image("100000000001", web, ["100000000003"])
+        assert catalog_state(service) == before  # Bob's share is back: nothing changed

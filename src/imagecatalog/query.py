@@ -235,10 +235,6 @@ class ImageQuery:
             and (self.architectures is None or image.architecture in self.architectures)
         )
 
-    def page(self, offset: int, limit: int) -> ImageQuery:
-        """This query for another page."""
-        return attrs.evolve(self, offset=offset, limit=limit)
-
     @classmethod
     def from_provider(
         cls,

@@ -48,7 +48,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from imagecatalog._deprecation import deprecated
 from imagecatalog.accounts import Account, AccountProfile
-from imagecatalog.exceptions import InvalidParameterError, SchemaVersionError
+from imagecatalog.exceptions import InvalidParameterError, SchemaVersionError, StoreError
 from imagecatalog.images import Image, ImageKind
 from imagecatalog.instances import Instance
 from imagecatalog.query import FILTER_FIELDS, ImageGroup, ImageQuery
@@ -193,7 +193,12 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
         self._lock_key = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
-        self._open(create=create, migrate=migrate)
+        try:
+            self._open(create=create, migrate=migrate)
+        except BaseException:
+            if not isinstance(url_or_engine, Engine):
+                self._engine.dispose()  # the store made it: nobody else will close it
+            raise
 
     @property
     def engine(self) -> Engine:
@@ -265,20 +270,41 @@ class SqlImageRepository(LegacyRepositoryMethods):
             with current.begin_nested():
                 yield
             return
-        with self._single_connection_lock, self._engine.connect() as connection:
-            connection.begin()
-            if self._dialect == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
+        with self._single_connection_lock, self._begin() as connection:
             local.connection = connection
             try:
                 yield
+            except sa.exc.SQLAlchemyError as error:  # a database failure, not a rule
+                connection.rollback()
+                raise _store_error(error) from error
             except BaseException:
                 connection.rollback()
                 raise
             else:
-                connection.commit()
+                try:
+                    connection.commit()
+                except sa.exc.SQLAlchemyError as error:
+                    raise _store_error(error) from error
             finally:
                 local.connection = None
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A connection in a new transaction that holds the catalog's lock; a database
+        that cannot give one raises :class:`~imagecatalog.StoreError`."""
+        connection: Connection | None = None
+        try:
+            connection = self._engine.connect()
+            connection.begin()
+            if self._dialect == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
+        except sa.exc.SQLAlchemyError as error:
+            if connection is not None:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    connection.close()
+            raise _store_error(error) from error
+        with connection:
+            yield connection
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -543,6 +569,15 @@ def _instance(row: Any) -> Instance:
     del data["seq"]
     data["charges"] = json.loads(data["charges"])
     return instance_from_record(from_data(data, InstanceRecord))
+
+
+def _store_error(error: sa.exc.SQLAlchemyError) -> StoreError:
+    """A database failure, as the catalog's own error (the transaction was rolled back)."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return StoreError(
+        f"the database failed ({type(error).__name__}: {reason}); the call was rolled back "
+        "and changed nothing: check the database, then try again"
+    )
 
 
 # Schema versions and migrations -------------------------------------------------------------
