@@ -8,16 +8,26 @@ so a bad argument never reaches the store.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import Any, TypeVar
 
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.images import Image, ImageState, check_image, check_image_id
 from imagecatalog.instances import Instance, check_instance_id
+from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
 
-__all__ = ["batch", "image_id_of", "instance_id_of", "public_image"]
+__all__ = [
+    "batch",
+    "image_id_of",
+    "instance_id_of",
+    "keyword_query",
+    "page_query",
+    "public_image",
+]
 
 _T = TypeVar("_T")
 
@@ -85,3 +95,81 @@ def public_image(value: object) -> Image:
         )
     Region.of(value.region)
     return value
+
+
+# describe_images' keywords, as ImageQuery values --------------------------------------
+
+
+def page_query(offset: object, limit: object) -> ImageQuery:
+    """The query of one page, no filter: one cached value per page (the common call)."""
+    if type(offset) is int and type(limit) is int:
+        return _cached_page(offset, limit)
+    return ImageQuery(offset=offset, limit=limit)  # type: ignore[arg-type]  # it refuses them
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_page(offset: int, limit: int) -> ImageQuery:
+    return ImageQuery(offset=offset, limit=limit)
+
+
+def keyword_query(
+    image_ids: object,
+    kinds: object,
+    name: object,
+    platform: object,
+    os_type: object,
+    architecture: object,
+    offset: object,
+    limit: object,
+) -> ImageQuery:
+    """describe_images' keywords, as an ImageQuery (whose fields check them).
+
+    Queries are values: the same keywords give one cached query (a paged listing
+    asks the same filters page after page)."""
+    key = _keywords_key((image_ids, kinds, name, platform, os_type, architecture, offset, limit))
+    if key is not None:
+        cached = _QUERIES.get(key)
+        if cached is not None:
+            return cached
+    if (
+        image_ids is not None
+        and isinstance(image_ids, Iterable)
+        and not isinstance(image_ids, (str, bytes))
+    ):
+        image_ids = [image_id_of(item, "image_ids") for item in image_ids]
+    fields: dict[str, Any] = {
+        "image_ids": image_ids,
+        "kinds": kinds,
+        "names": None if name is None else [name],
+        "platforms": None if platform is None else [platform],
+        "os_types": None if os_type is None else [os_type],
+        "architectures": None if architecture is None else [architecture],
+        "offset": offset,
+        "limit": limit,
+    }
+    query = ImageQuery(**fields)
+    if key is not None:
+        if len(_QUERIES) >= 4096:
+            _QUERIES.clear()
+        _QUERIES[key] = query
+    return query
+
+
+_QUERIES: dict[tuple[object, ...], ImageQuery] = {}
+_KEYABLE = (str, int, bool, type(None))
+
+
+def _keywords_key(keywords: tuple[object, ...]) -> tuple[object, ...] | None:
+    """A key for *keywords* that tells apart what ImageQuery tells apart (each
+    value with its type, lists as tuples), or None when a value is not plain."""
+    key: list[object] = []
+    for value in keywords:
+        if isinstance(value, (list, tuple)):
+            if not all(type(item) in _KEYABLE or isinstance(item, Enum) for item in value):
+                return None
+            key.append((type(value), tuple((type(item), item) for item in value)))
+        elif type(value) in _KEYABLE or isinstance(value, Enum):
+            key.append((type(value), value))
+        else:
+            return None
+    return tuple(key)

@@ -13,17 +13,21 @@ catalog), are apart, on :attr:`ImageService.provider`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from enum import Enum
 from types import TracebackType
-from typing import Any
 
 from imagecatalog import _handlers as handlers
 from imagecatalog import views
-from imagecatalog._arguments import batch, image_id_of, instance_id_of, public_image
+from imagecatalog._arguments import (
+    batch,
+    image_id_of,
+    instance_id_of,
+    keyword_query,
+    page_query,
+    public_image,
+)
 from imagecatalog._deprecation import deprecated, replaced_argument
 from imagecatalog._ids import IdGenerator
 from imagecatalog._validation import parse_enum, require_bool, require_int, require_str
@@ -278,7 +282,10 @@ class ImageService:
         if query is None:
             offset = 0 if offset is None else offset
             limit = DEFAULT_PAGE_SIZE if limit is None else limit
-            query = _keyword_query(*keywords, offset, limit) if filtered else _page(offset, limit)
+            if filtered:
+                query = keyword_query(*keywords, offset, limit)
+            else:
+                query = page_query(offset, limit)
         elif (
             filtered or offset is not None or limit is not None or not isinstance(query, ImageQuery)
         ):
@@ -723,78 +730,3 @@ class ProviderOperations:
 
 
 _DRAFT_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
-
-
-def _page(offset: object, limit: object) -> ImageQuery:
-    """The query of one page, no filter: one cached value per page (the common call)."""
-    if type(offset) is int and type(limit) is int:
-        return _cached_page(offset, limit)
-    return ImageQuery(offset=offset, limit=limit)  # type: ignore[arg-type]  # it refuses them
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_page(offset: int, limit: int) -> ImageQuery:
-    return ImageQuery(offset=offset, limit=limit)
-
-
-def _keyword_query(
-    image_ids: object,
-    kinds: object,
-    name: object,
-    platform: object,
-    os_type: object,
-    architecture: object,
-    offset: object,
-    limit: object,
-) -> ImageQuery:
-    """describe_images' keywords, as an ImageQuery (whose fields check them).
-
-    Queries are values: the same keywords give one cached query (a paged listing
-    asks the same filters page after page)."""
-    key = _keywords_key((image_ids, kinds, name, platform, os_type, architecture, offset, limit))
-    if key is not None:
-        cached = _QUERIES.get(key)
-        if cached is not None:
-            return cached
-    if (
-        image_ids is not None
-        and isinstance(image_ids, Iterable)
-        and not isinstance(image_ids, (str, bytes))
-    ):
-        image_ids = [image_id_of(item, "image_ids") for item in image_ids]
-    fields: dict[str, Any] = {
-        "image_ids": image_ids,
-        "kinds": kinds,
-        "names": None if name is None else [name],
-        "platforms": None if platform is None else [platform],
-        "os_types": None if os_type is None else [os_type],
-        "architectures": None if architecture is None else [architecture],
-        "offset": offset,
-        "limit": limit,
-    }
-    query = ImageQuery(**fields)
-    if key is not None:
-        if len(_QUERIES) >= 4096:
-            _QUERIES.clear()
-        _QUERIES[key] = query
-    return query
-
-
-_QUERIES: dict[tuple[object, ...], ImageQuery] = {}
-_KEYABLE = (str, int, bool, type(None))
-
-
-def _keywords_key(keywords: tuple[object, ...]) -> tuple[object, ...] | None:
-    """A key for *keywords* that tells apart what ImageQuery tells apart (each
-    value with its type, lists as tuples), or None when a value is not plain."""
-    key: list[object] = []
-    for value in keywords:
-        if isinstance(value, (list, tuple)):
-            if not all(type(item) in _KEYABLE or isinstance(item, Enum) for item in value):
-                return None
-            key.append((type(value), tuple((type(item), item) for item in value)))
-        elif type(value) in _KEYABLE or isinstance(value, Enum):
-            key.append((type(value), value))
-        else:
-            return None
-    return tuple(key)
