@@ -273,20 +273,7 @@ def test_public_api_is_curated() -> None:
 def test_a_page_made_by_hand_needs_no_kinds() -> None:
     """ImagePage(items=..., total_count=...) as 0.1.0 made it still works; only
     kind_of needs the kinds the service fills in."""
-    image = Image(
-        id="img-aaaaaaaa",
-        name="web-golden",
-        region=Region.of("ap-guangzhou"),
-        owner=Account(id="100000000001"),
-        os_type=OsType.LINUX,
-        platform="Ubuntu",
-        os_name="Ubuntu Server 22.04 LTS 64bit",
-        architecture=Architecture.X86_64,
-        size_gb=20,
-        state=ImageState.NORMAL,
-        origin=ImageOrigin.CREATE_IMAGE,
-        created_at=NOW,
-    )
+    image = custom_image()
     page = ImagePage(items=[image], total_count=1)
     assert list(page) == [image] and page[0] is image and len(page) == 1
     with pytest.raises(LookupError, match="without kinds"):
