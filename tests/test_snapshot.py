@@ -49,6 +49,7 @@ def test_a_snapshot_holds_the_whole_catalog(service: ImageService) -> None:
         "custom_images_per_region": 10,
         "accounts_per_shared_image": 5,
         "quota_overrides": {ALICE: 12},
+        "receivers_may_copy": False,
     }
     assert [account["id"] for account in data["accounts"]] == [ALICE, BOB, CAROL]
     assert [account["trusted_sharers"] for account in data["accounts"]] == [None, [ALICE], []]

@@ -143,7 +143,7 @@ def test_run_and_describe_instances(cvm: MockCvm) -> None:
 
 def test_create_import_and_quota(cvm: MockCvm) -> None:
     quota = client().DescribeImageQuota(request("DescribeImageQuota"))
-    assert quota.ImageNumQuota == 10
+    assert quota.ImageNumQuota == 500  # the newest profile: see test_profiles.py
     first = golden(cvm, "web-golden-001")
     refused("InvalidImageName.Duplicate", lambda: golden(cvm, "web-golden-001"))
     imported = client().ImportImage(
@@ -183,9 +183,6 @@ def test_create_import_and_quota(cvm: MockCvm) -> None:
             )
         ),
     )
-    for number in range(8):
-        golden(cvm, f"web-golden-1{number:02d}")
-    refused("ImageQuotaLimitExceeded", lambda: golden(cvm, "web-golden-999"))
     refused(
         "InvalidInstanceId.NotFound",
         lambda: client().CreateImage(

@@ -52,7 +52,7 @@ _FAILED = {
     ImageState.IMPORTING: ImageState.IMPORTFAILED,
 }
 _EVERYTHING = ImageQuery()
-_CUSTOM_KIND = ImageKind.CUSTOM
+_CUSTOM_KIND, _SHARED_KIND = ImageKind.CUSTOM, ImageKind.SHARED
 # Members looked up once: an enum's attribute costs a descriptor call on every read.
 _NORMAL, _CREATING, _IMPORTING, _SYNCING = (
     ImageState.NORMAL,
@@ -237,8 +237,11 @@ def copy_image(
     destinations: Sequence[Region],
     name: str | None,
 ) -> tuple[Image, ...]:
-    catalog.caller(caller)
-    source = catalog.owned(caller, image_id, _COPY)
+    profile = catalog.caller(caller)
+    source, kind = catalog.visible(caller, image_id)
+    if kind is _SHARED_KIND and catalog.limits.receivers_may_copy:
+        return _copy_shared_image(catalog, profile, source, kind, destinations, name)
+    require_owner(source, kind, caller, _COPY)
     check_state(source, _COPY)
     if source.region in destinations:
         raise InvalidParameterError(
@@ -264,6 +267,44 @@ def copy_image(
     for copy in copies:
         catalog.store.add_image(copy)
     return copies
+
+
+def _copy_shared_image(
+    catalog: Catalog,
+    profile: AccountProfile,
+    source: Image,
+    kind: ImageKind,
+    destinations: Sequence[Region],
+    name: str | None,
+) -> tuple[Image, ...]:
+    """A receiver's copy of an image shared with it: one custom image of its own,
+    in the image's own region (the newest profile's SyncImages rule)."""
+    caller = profile.account
+    check_state(source, _COPY)
+    # A trust list guards copies as it guards launches: a copy of one's own would
+    # otherwise launder an untrusted image.
+    check_launchable(source, kind, caller, profile.trusted_sharers)
+    if tuple(destinations) != (source.region,):
+        raise InvalidParameterError(
+            f"image {source.id} is shared with you: it can be copied only into its own "
+            f"region {source.region.id}, not {', '.join(r.id for r in destinations)}; "
+            "copy it there, then copy your copy to other regions",
+            parameter="destination_regions",
+            value=[region.id for region in destinations],
+            code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
+        )
+    copy_name = source.name if name is None else name
+    catalog.check_room(caller, source.region, copy_name)
+    copy = source.copied(
+        id=catalog.new_image_id(),
+        region=source.region,
+        name=copy_name,
+        state=_NORMAL if catalog.instant else _SYNCING,
+        created_at=catalog.now(),
+        owner=caller,
+    )
+    catalog.store.add_image(copy)
+    return (copy,)
 
 
 def modify_image(

@@ -410,11 +410,15 @@ class Image:
         name: str,
         state: ImageState,
         created_at: datetime,
+        owner: Account | None = None,
     ) -> Image:
-        """A copy of this image in *region*: a new image, unshared, recording its source."""
+        """A copy of this image in *region*: a new image, unshared, recording its
+        source; owned by *owner* (a receiver copying a shared image), else by
+        this image's owner."""
         return _changed(
             self,
             id=id,
+            owner=self.owner if owner is None else owner,
             region=region,
             name=name,
             state=state,

@@ -85,7 +85,10 @@ class Operation(enum.StrEnum):
         if self is Operation.DELETE:
             return "ask its owner to cancel the share"
         if self is Operation.COPY:
-            return "ask its owner to copy it, or launch it and create your own image"
+            return (
+                "ask its owner to copy it, or launch it and create your own image "
+                "(under Limits.newest(), receivers may copy it into its own region)"
+            )
         return "only its owner can do this; launch it and create your own image instead"
 
     @property

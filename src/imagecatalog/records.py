@@ -169,6 +169,8 @@ class LimitsRecord:
     custom_images_per_region: int
     accounts_per_shared_image: int
     quota_overrides: dict[str, int] = attrs.Factory(dict)
+    #: Written from 0.2 on; older files mean False (shared images launch-only).
+    receivers_may_copy: bool = False
 
 
 # The converter ---------------------------------------------------------------------------
@@ -349,6 +351,7 @@ def limits_record(limits: Limits) -> LimitsRecord:
         custom_images_per_region=limits.custom_images_per_region,
         accounts_per_shared_image=limits.accounts_per_shared_image,
         quota_overrides=dict(limits.quota_overrides),
+        receivers_may_copy=limits.receivers_may_copy,
     )
 
 
@@ -357,4 +360,5 @@ def limits_from_record(record: LimitsRecord) -> Limits:
         custom_images_per_region=record.custom_images_per_region,
         accounts_per_shared_image=record.accounts_per_shared_image,
         quota_overrides=record.quota_overrides,
+        receivers_may_copy=record.receivers_may_copy,
     )

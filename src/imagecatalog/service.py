@@ -119,8 +119,9 @@ class ImageService:
     The one way to make a catalog.  *store* is where it lives: a fresh
     :class:`~imagecatalog.InMemoryImageRepository` by default, or a
     :class:`~imagecatalog.sql.SqlImageRepository`.  *limits* holds the quotas
-    (by default the provider's image-types page's: 10 custom images per account
-    and region, 50 accounts per shared image).  *clock* returns the current time
+    and dated rules (by default the provider's image-types page's: 10 custom
+    images per account and region, 50 accounts per shared image, shared images
+    launch-only; ``Limits.newest()`` is the live API of today).  *clock* returns the current time
     as an aware datetime (:func:`~imagecatalog.clocks.utc_now` by default).  With
     ``instant=False``, created, imported and copied images stay
     ``CREATING``/``IMPORTING``/``SYNCING`` until the provider finishes them
@@ -484,6 +485,10 @@ class ImageService:
         Each destination gets a new custom image with the same OS, architecture
         and size, named *name* or like the source, counted against the quota
         there.  Shares are not copied.  All destinations succeed or none does.
+
+        Under a profile with ``receivers_may_copy`` (:meth:`Limits.newest`), an
+        account an image is shared with may copy it too, into the image's own
+        region only: the copy is a custom image of the caller's own.
         """
         owner = Account.of(caller)
         image_id = image_id_of(image_id)

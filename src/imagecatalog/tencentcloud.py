@@ -47,7 +47,8 @@ from tencentcloud.cvm.v20170312.cvm_client import CvmClient
 
 from imagecatalog.accounts import Account
 from imagecatalog.cvm import CvmActions
-from imagecatalog.exceptions import ImageCatalogError
+from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
+from imagecatalog.limits import Limits
 from imagecatalog.service import ImageService
 
 __all__ = ["DEFAULT_ACCOUNT", "MockCvm", "mock_cvm"]
@@ -99,9 +100,19 @@ class MockCvm:
         account: Account | str = DEFAULT_ACCOUNT,
         credentials: Mapping[str, Account | str] | None = None,
         public_catalog: bool = True,
+        limits: Limits | None = None,
     ) -> None:
         if service is None:
-            service = ImageService(public_catalog=public_catalog)
+            service = ImageService(
+                public_catalog=public_catalog, limits=Limits.newest() if limits is None else limits
+            )
+        elif limits is not None:
+            raise InvalidParameterError(
+                "give mock_cvm a service or limits, not both: the service has its own limits",
+                parameter="limits",
+                value=limits,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         self.service = service
         self.account = Account.of(account)
         self.credentials = {
@@ -238,6 +249,7 @@ def mock_cvm(
     account: Account | str = DEFAULT_ACCOUNT,
     credentials: Mapping[str, Account | str] | None = None,
     public_catalog: bool = True,
+    limits: Limits | None = None,
 ) -> MockCvm:
     """Answer every ``CvmClient`` with an :class:`~imagecatalog.ImageService`.
 
@@ -247,5 +259,16 @@ def mock_cvm(
     *account*, or as the account *credentials* maps their SecretId to; every
     account named is registered.  ``cvm.service`` is the service, for arranging
     state and asserting on it.
+
+    The new service follows the live API of today: *limits* default to
+    :meth:`Limits.newest() <imagecatalog.Limits.newest>` (500 custom images per
+    region, 500 accounts per shared image, receivers may copy a shared image
+    into its region); ``limits=Limits()`` gives the seed's rules instead.
     """
-    return MockCvm(service, account=account, credentials=credentials, public_catalog=public_catalog)
+    return MockCvm(
+        service,
+        account=account,
+        credentials=credentials,
+        public_catalog=public_catalog,
+        limits=limits,
+    )

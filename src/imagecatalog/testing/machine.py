@@ -64,6 +64,8 @@ NAMES = CATALOG_NAMES
 OWNER = "owner"
 #: Callers of owner-only operations: usually the owner, so that the machine gets
 #: deep quickly, sometimes another account or one that does not exist.
+#: Stands for an account the image is shared with.
+RECEIVER = "receiver"
 MOSTLY_OWNER = st.sampled_from((OWNER, OWNER, OWNER, OWNER, *ACCOUNTS, STRANGER))
 #: Accounts to share with: registered ones, now and then an unknown one.
 RECEIVERS = st.sampled_from((*ACCOUNTS, *ACCOUNTS, STRANGER))
@@ -114,7 +116,11 @@ class CatalogMachine(RuleBasedStateMachine):
         self.service: ImageService = self.new_service()
 
     def new_service(self) -> ImageService:
-        limits = Limits(custom_images_per_region=QUOTA, accounts_per_shared_image=SHARE_LIMIT)
+        limits = Limits(
+            custom_images_per_region=QUOTA,
+            accounts_per_shared_image=SHARE_LIMIT,
+            receivers_may_copy=self.model.receivers_may_copy,
+        )
         factory = type(self).store_factory
         old_factory = getattr(type(self), "repository_factory", None)
         if old_factory is not None:  # a subclass written for 0.1.0
@@ -165,10 +171,12 @@ class CatalogMachine(RuleBasedStateMachine):
         assert catalog_state(self.service) == before, "a refused call changed the catalog"
         return None
 
-    @initialize(target=publics, instant=st.booleans())
-    def public_images(self, instant: bool) -> Any:
-        """Start from the public images, in instant or step-by-step mode."""
+    @initialize(target=publics, instant=st.booleans(), receivers_may_copy=st.booleans())
+    def public_images(self, instant: bool, receivers_may_copy: bool) -> Any:
+        """Start from the public images, in instant or step-by-step mode, under
+        the seed's rules or the newest profile's (receivers may copy)."""
         self.instant = instant
+        self.model.receivers_may_copy = receivers_may_copy
         self.service = self.new_service()
         ids = []
         for image in self.service.contents().images:
@@ -321,6 +329,17 @@ class CatalogMachine(RuleBasedStateMachine):
 
         def verdict() -> None:
             model.caller(caller)
+            if model.receivers_may_copy and model.kind(caller, image) == "SHARED_IMAGE":
+                source = model.images[image]
+                if source.state != "NORMAL":
+                    raise Refused("InvalidParameterValue.InvalidImageState")
+                trusted = model.trust[caller]
+                if trusted is not None and source.owner not in trusted:
+                    raise Refused("UnauthorizedOperation.UntrustedSharedImage")
+                if destinations != [source.region]:
+                    raise Refused("InvalidParameterValue.InvalidRegion")
+                model.room(caller, source.region, source.name)
+                return
             source = model.owned(caller, image, INVALID_IMAGE_ID, NOT_BELONG)
             if source.state != "NORMAL":
                 raise Refused("InvalidParameterValue.InvalidImageState")
@@ -348,6 +367,21 @@ class CatalogMachine(RuleBasedStateMachine):
                 architecture=source.architecture,
             )
         return multiple(*(copy.id for copy in copies))
+
+    @rule(
+        target=customs, caller=st.sampled_from((*ACCOUNTS, RECEIVER)), image=customs, data=st.data()
+    )
+    def copy_into_its_region(self, caller: str, image: str, data: st.DataObject) -> Any:
+        """A copy into the image's own region: how a receiver copies a shared image
+        (``RECEIVER``: an account some image is shared with copies that image)."""
+        shared = sorted(key for key, found in self.model.images.items() if found.shares)
+        if caller == RECEIVER and shared:
+            image = data.draw(st.sampled_from(shared), label="shared image")
+            caller = data.draw(st.sampled_from(self.model.images[image].shares), label="receiver")
+        elif caller == RECEIVER:
+            caller = ACCOUNTS[1]
+        found = self.model.images.get(image)
+        return self.copy(caller, image, [REGIONS[0] if found is None else found.region])
 
     @precondition(work_in_progress)
     @rule(image=customs)

@@ -78,6 +78,8 @@ class Model:
         self.instances: dict[str, tuple[str, str, bool, str, str, str]] = {}
         self.trust: dict[str, set[str] | None] = dict.fromkeys(ACCOUNTS)
         self.sequence = 0
+        #: The newest profile's rule: a receiver may copy a shared image into its region.
+        self.receivers_may_copy = False
 
     def next_sequence(self) -> int:
         self.sequence += 1
