@@ -116,15 +116,23 @@ class Catalog:
     ) -> tuple[Image, ImageKind]:
         return require_visible(self.store.get_image(image_id), image_id, viewer, region)
 
-    def owned(self, owner: Account, image_id: str, operation: Operation) -> Image:
-        image, kind = self.visible(owner, image_id)
+    def owned(
+        self, owner: Account, image_id: str, operation: Operation, region: Region | None = None
+    ) -> Image:
+        image, kind = self.visible(owner, image_id, region)
         require_owner(image, kind, owner, operation)
         return image
 
-    def owned_instance(self, owner: Account, instance_id: str) -> Instance:
+    def owned_instance(
+        self, owner: Account, instance_id: str, region: Region | None = None
+    ) -> Instance:
         instance = self.store.get_instance(instance_id)
-        if instance is None or instance.owner != owner:
-            raise InstanceNotFoundError(instance_id, account=owner)
+        if (
+            instance is None
+            or instance.owner != owner
+            or (region is not None and instance.region != region)
+        ):
+            raise InstanceNotFoundError(instance_id, account=owner, region=region)
         return instance
 
     def quota(self, account: Account, region: Region) -> Quota:
@@ -167,9 +175,11 @@ def set_trusted_sharers(
 # Instances and custom images ------------------------------------------------------------
 
 
-def launch_instance(catalog: Catalog, caller: Account, image_id: str) -> Instance:
+def launch_instance(
+    catalog: Catalog, caller: Account, image_id: str, region: Region | None = None
+) -> Instance:
     profile = catalog.caller(caller)
-    image, kind = catalog.visible(caller, image_id)
+    image, kind = catalog.visible(caller, image_id, region)
     check_launchable(image, kind, caller, profile.trusted_sharers)
     instance = Instance(
         id=catalog.new_instance_id(),
@@ -191,10 +201,16 @@ def launch_instance(catalog: Catalog, caller: Account, image_id: str) -> Instanc
 
 
 def create_image(
-    catalog: Catalog, caller: Account, instance_id: str, *, name: str, description: str
+    catalog: Catalog,
+    caller: Account,
+    instance_id: str,
+    *,
+    name: str,
+    description: str,
+    region: Region | None = None,
 ) -> Image:
     catalog.caller(caller)
-    instance = catalog.owned_instance(caller, instance_id)
+    instance = catalog.owned_instance(caller, instance_id, region)
     catalog.check_room(caller, instance.region, name)
     image = Image(
         id=catalog.new_image_id(),
@@ -236,9 +252,10 @@ def copy_image(
     image_id: str,
     destinations: Sequence[Region],
     name: str | None,
+    region: Region | None = None,
 ) -> tuple[Image, ...]:
     profile = catalog.caller(caller)
-    source, kind = catalog.visible(caller, image_id)
+    source, kind = catalog.visible(caller, image_id, region)
     if kind is _SHARED_KIND and catalog.limits.receivers_may_copy:
         return _copy_shared_image(catalog, profile, source, kind, destinations, name)
     require_owner(source, kind, caller, _COPY)
@@ -314,9 +331,10 @@ def modify_image(
     *,
     name: str | None,
     description: str | None,
+    region: Region | None = None,
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, _MODIFY)
+    image = catalog.owned(caller, image_id, _MODIFY, region)
     check_state(image, _MODIFY)
     if name is not None:
         existing = catalog.store.find_custom_image(caller, image.region, name)
@@ -326,11 +344,13 @@ def modify_image(
     return changed
 
 
-def delete_images(catalog: Catalog, caller: Account, image_ids: Sequence[str]) -> tuple[Image, ...]:
+def delete_images(
+    catalog: Catalog, caller: Account, image_ids: Sequence[str], region: Region | None = None
+) -> tuple[Image, ...]:
     catalog.caller(caller)
     doomed = []
     for image_id in image_ids:  # each image passes every rule before the next is looked at
-        image = catalog.owned(caller, image_id, _DELETE)
+        image = catalog.owned(caller, image_id, _DELETE, region)
         check_deletable(image)
         doomed.append(image)
     for image in doomed:
@@ -342,10 +362,14 @@ def delete_images(catalog: Catalog, caller: Account, image_ids: Sequence[str]) -
 
 
 def share_image(
-    catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
+    catalog: Catalog,
+    caller: Account,
+    image_id: str,
+    accounts: Sequence[Account],
+    region: Region | None = None,
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, _SHARE)
+    image = catalog.owned(caller, image_id, _SHARE, region)
     check_share(
         image,
         caller,
@@ -359,10 +383,14 @@ def share_image(
 
 
 def unshare_image(
-    catalog: Catalog, caller: Account, image_id: str, accounts: Sequence[Account]
+    catalog: Catalog,
+    caller: Account,
+    image_id: str,
+    accounts: Sequence[Account],
+    region: Region | None = None,
 ) -> Image:
     catalog.caller(caller)
-    image = catalog.owned(caller, image_id, _UNSHARE)
+    image = catalog.owned(caller, image_id, _UNSHARE, region)
     check_unshare(image, caller, accounts)
     remaining = unshare(image, accounts)
     catalog.store.replace_image(remaining)

@@ -33,13 +33,12 @@ from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     ErrorCode,
     ImageCatalogError,
-    ImageNotFoundError,
     InvalidParameterError,
     UnsupportedOperationError,
 )
 from imagecatalog.images import Architecture, BootMode, ImagePage, LicenceType
 from imagecatalog.instances import Instance
-from imagecatalog.query import ImageQuery
+from imagecatalog.query import MAX_FILTER_VALUES, MAX_FILTERS, ImageQuery
 from imagecatalog.regions import Region
 from imagecatalog.serialization import format_time, to_api, to_api_json
 from imagecatalog.service import ImageService
@@ -220,7 +219,7 @@ class CvmActions:
             "CreateImage",
             params,
             lambda: self.service.create_image(
-                caller, instance_id, name=name, description=description
+                caller, instance_id, name=name, description=description, region=region
             ),
         )
         return {"ImageId": image.id}
@@ -278,7 +277,9 @@ class CvmActions:
         copies = self._dry_run(
             "SyncImages",
             params,
-            lambda: self.service.copy_image(caller, image_ids[0], destinations, name=name),
+            lambda: self.service.copy_image(
+                caller, image_ids[0], destinations, name=name, region=region
+            ),
         )
         if not _param(params, "ImageSetRequired", bool, False):
             return {"ImageSet": []}
@@ -291,9 +292,9 @@ class CvmActions:
         accounts = _param(params, "AccountIds", list, required=True)
         permission = _param(params, "Permission", str, required=True)
         if permission == "SHARE":
-            self.service.share_image(caller, image_id, accounts)
+            self.service.share_image(caller, image_id, accounts, region=region)
         elif permission == "CANCEL":
-            self.service.unshare_image(caller, image_id, accounts)
+            self.service.unshare_image(caller, image_id, accounts, region=region)
         else:
             raise InvalidParameterError(
                 f"Permission must be SHARE or CANCEL, not {permission!r}",
@@ -306,7 +307,7 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         image_id = _param(params, "ImageId", str, required=True)
-        permissions = self.service.share_permissions(caller, image_id)
+        permissions = self.service.share_permissions(caller, image_id, region=region)
         return {
             "SharePermissionSet": [
                 {"CreatedTime": format_time(p.shared_at), "AccountId": p.account.id}
@@ -322,6 +323,7 @@ class CvmActions:
             _param(params, "ImageId", str, required=True),
             name=_param(params, "ImageName", str),
             description=_param(params, "ImageDescription", str),
+            region=region,
         )
         return {}
 
@@ -329,7 +331,11 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         image_ids = _param(params, "ImageIds", list, required=True)
-        self._dry_run("DeleteImages", params, lambda: self.service.delete_images(caller, image_ids))
+        self._dry_run(
+            "DeleteImages",
+            params,
+            lambda: self.service.delete_images(caller, image_ids, region=region),
+        )
         return {}
 
     def _describe_image_quota(
@@ -348,13 +354,13 @@ class CvmActions:
                 parameter="InstanceCount",
                 value=count,
             )
-        image = self.service.get_image(caller, image_id)
-        if image.region != region:  # the API answers in the request's region
-            raise ImageNotFoundError(image_id, account=caller, region=region)
 
         def run() -> list[str]:
             with self.service.unit_of_work():  # all the instances or none
-                return [self.service.launch_instance(caller, image_id).id for _ in range(count)]
+                return [
+                    self.service.launch_instance(caller, image_id, region=region).id
+                    for _ in range(count)
+                ]
 
         return {"InstanceIdSet": self._dry_run("RunInstances", params, run)}
 
@@ -362,14 +368,109 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         wanted = _param(params, "InstanceIds", list)
-        if wanted is not None:
-            instances = [self.service.get_instance(caller, instance_id) for instance_id in wanted]
-            here = [instance for instance in instances if instance.region == region]
-            return {"TotalCount": len(here), "InstanceSet": [_instance(i) for i in here]}
+        filters = _param(params, "Filters", list)
         offset = _param(params, "Offset", int, 0)
         limit = _param(params, "Limit", int, 20)
-        page = self.service.describe_instances(caller, region, offset=offset, limit=limit)
+        if not 1 <= limit <= MAX_DESCRIBED_INSTANCES or offset < 0:
+            raise InvalidParameterError(
+                f"Limit must be from 1 to {MAX_DESCRIBED_INSTANCES} and Offset at least 0, "
+                f"not {limit} and {offset}",
+                parameter="Limit",
+                value=limit,
+                code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+            )
+        if wanted is not None and filters is not None:
+            raise InvalidParameterError(
+                "DescribeInstances takes InstanceIds or Filters, not both",
+                parameter="Filters",
+                value=filters,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        if wanted is not None and len(wanted) > MAX_DESCRIBED_INSTANCES:
+            raise InvalidParameterError(
+                f"InstanceIds names {len(wanted)} instances; at most "
+                f"{MAX_DESCRIBED_INSTANCES} per request",
+                parameter="InstanceIds",
+                value=len(wanted),
+                code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+            )
+        if filters is not None:
+            wanted, matches_all = _instance_filters(filters, region)
+            if not matches_all:
+                return {"TotalCount": 0, "InstanceSet": []}
+        page = self.service.describe_instances(
+            caller, region, instance_ids=wanted, offset=offset, limit=limit
+        )
         return {"TotalCount": page.total_count, "InstanceSet": [_instance(i) for i in page]}
+
+
+#: The most instances one DescribeInstances request names (its InstanceIds docstring).
+MAX_DESCRIBED_INSTANCES = 100
+#: DescribeInstances' filters this fake models; the others are refused as not modelled.
+_INSTANCE_FILTERS = ("instance-id", "zone", "instance-state")
+
+
+def _instance_filters(filters: list[Any], region: Region) -> tuple[list[str] | None, bool]:
+    """DescribeInstances' *filters*: the instance IDs they allow (None: any), and
+    whether the zone and state filters let the fake's instances through (every
+    instance here runs in its region's first zone)."""
+    parsed = _filter_values(filters, _INSTANCE_FILTERS, "DescribeInstances")
+    ids: list[str] | None = None
+    matches_all = True
+    for name, values in parsed:
+        if name == "instance-id":
+            ids = values if ids is None else [i for i in ids if i in values]
+        elif name == "zone":
+            matches_all &= f"{region.id}-1" in values
+        else:
+            matches_all &= "RUNNING" in values
+    return ids, matches_all
+
+
+def _filter_values(
+    filters: list[Any], modelled: tuple[str, ...], action: str
+) -> list[tuple[str, list[str]]]:
+    """Each filter's name and values, checked as the API checks them: at most
+    10 filters of at most 5 values each."""
+    if len(filters) > MAX_FILTERS:
+        raise InvalidParameterError(
+            f"{action} takes at most {MAX_FILTERS} filters, not {len(filters)}",
+            parameter="Filters",
+            value=len(filters),
+            code=ErrorCode.INVALID_FILTER_VALUE_LIMIT_EXCEEDED,
+        )
+    parsed = []
+    for item in filters:
+        if not isinstance(item, Mapping):
+            raise InvalidParameterError(
+                f"each filter is an object with Name and Values, not {item!r}",
+                parameter="Filters",
+                value=item,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        name = _param(item, "Name", str, required=True)
+        values = _param(item, "Values", list, required=True)
+        if name not in modelled:
+            raise UnsupportedOperationError(
+                f"the {action} filter {name!r}",
+                way_out=f"this fake models the filters {', '.join(modelled)}",
+            )
+        if len(values) > MAX_FILTER_VALUES:
+            raise InvalidParameterError(
+                f"filter {name} takes at most {MAX_FILTER_VALUES} values, not {len(values)}",
+                parameter="Filters",
+                value=len(values),
+                code=ErrorCode.INVALID_FILTER_VALUE_LIMIT_EXCEEDED,
+            )
+        if not all(isinstance(value, str) for value in values):
+            raise InvalidParameterError(
+                f"the values of filter {name} must be strings",
+                parameter="Filters",
+                value=values,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        parsed.append((name, values))
+    return parsed
 
 
 def _instance(instance: Instance) -> dict[str, Any]:

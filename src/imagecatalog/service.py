@@ -132,8 +132,11 @@ class ImageService:
 
     Wherever an account, a region, an image or an instance is asked for, the
     value or its ID string will do; enum arguments take the member, the
-    provider's value or the member's name in any case.  Every method is atomic
-    and safe to call from several threads.
+    provider's value or the member's name in any case.  Every method that acts
+    on an image or an instance takes ``region=``: given, the call is scoped to
+    that region as every call of the provider's API is, so an image or instance
+    of another region is not found.  Every method is atomic and safe to call
+    from several threads.
     """
 
     def __init__(
@@ -301,28 +304,38 @@ class ImageService:
             catalog.caller(viewer)
             return views.describe_images(catalog.store, viewer, place, query)
 
-    def get_image(self, caller: Account | str, image_id: Image | str) -> Image:
-        """The image as *caller* sees it, in any region."""
+    def get_image(
+        self, caller: Account | str, image_id: Image | str, *, region: Region | str | None = None
+    ) -> Image:
+        """The image as *caller* sees it, in any region (or only in *region*)."""
         viewer = Account.of(caller)
         image_id = image_id_of(image_id)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             catalog.caller(viewer)
-            found = views.visible_image(catalog.store, viewer, image_id)
+            found = views.visible_image(catalog.store, viewer, image_id, place)
         if found is None:
-            raise ImageNotFoundError(image_id, account=viewer)
+            raise ImageNotFoundError(image_id, account=viewer, region=place)
         return found
 
-    def get_instance(self, caller: Account | str, instance_id: Instance | str) -> Instance:
-        """The instance, if *caller* owns it."""
+    def get_instance(
+        self,
+        caller: Account | str,
+        instance_id: Instance | str,
+        *,
+        region: Region | str | None = None,
+    ) -> Instance:
+        """The instance, if *caller* owns it (and it is in *region*, if given)."""
         owner = Account.of(caller)
         instance_id = instance_id_of(instance_id)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             catalog.caller(owner)
-            found = views.owned_instance(catalog.store, owner, instance_id)
+            found = views.owned_instance(catalog.store, owner, instance_id, place)
         if found is None:
-            raise InstanceNotFoundError(instance_id, account=owner)
+            raise InstanceNotFoundError(instance_id, account=owner, region=place)
         return found
 
     def describe_instances(
@@ -330,13 +343,20 @@ class ImageService:
         caller: Account | str,
         region: Region | str | None = None,
         *,
+        instance_ids: Iterable[Instance | str] | None = None,
         offset: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> InstancePage:
-        """The instances *caller* owns (in *region*, unless None), in launch order:
-        at most *limit* (1 to 100) from *offset* on, and how many in all."""
+        """The instances *caller* owns (in *region*, unless None; with
+        *instance_ids*, only those, unknown IDs left out), in launch order: at
+        most *limit* (1 to 100) from *offset* on, and how many in all."""
         owner = Account.of(caller)
         place = None if region is None else Region.of(region)
+        ids = (
+            None
+            if instance_ids is None
+            else batch(instance_ids, "instance_ids", instance_id_of, allow_empty=True)
+        )
         require_int(offset, "offset", minimum=0)
         require_int(
             limit,
@@ -348,7 +368,7 @@ class ImageService:
         catalog = self._catalog
         with self._store.transaction():
             catalog.caller(owner)
-            return views.describe_instances(catalog.store, owner, place, offset, limit)
+            return views.describe_instances(catalog.store, owner, place, offset, limit, ids)
 
     def image_quota(self, caller: Account | str, region: Region | str) -> Quota:
         """How many custom images *caller* has and may have in *region*."""
@@ -360,15 +380,16 @@ class ImageService:
             return catalog.quota(account, place)
 
     def share_permissions(
-        self, caller: Account | str, image_id: Image | str
+        self, caller: Account | str, image_id: Image | str, *, region: Region | str | None = None
     ) -> tuple[SharePermission, ...]:
         """Who *caller*'s image is shared with, and since when (owner only)."""
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             catalog.caller(owner)
-            found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES)
+            found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES, place)
         return found.shared_with
 
     def contents(self) -> CatalogContents:
@@ -380,7 +401,9 @@ class ImageService:
 
     # Instances and custom images ------------------------------------------------
 
-    def launch_instance(self, caller: Account | str, image_id: Image | str) -> Instance:
+    def launch_instance(
+        self, caller: Account | str, image_id: Image | str, *, region: Region | str | None = None
+    ) -> Instance:
         """Launch an instance from a public, own or shared ``NORMAL`` image.
 
         The instance runs in the image's region; its ``charges`` say what it
@@ -389,9 +412,10 @@ class ImageService:
         """
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.launch_instance(catalog, owner, image_id)
+            return handlers.launch_instance(catalog, owner, image_id, place)
 
     def create_image(
         self,
@@ -400,6 +424,7 @@ class ImageService:
         *,
         name: str,
         description: str = "",
+        region: Region | str | None = None,
     ) -> Image:
         """Make a custom image from an instance *caller* owns (CreateImage).
 
@@ -410,10 +435,11 @@ class ImageService:
         instance_id = instance_id_of(instance_id)
         name = check_image_name(name)
         description = check_description(description)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             return handlers.create_image(
-                catalog, owner, instance_id, name=name, description=description
+                catalog, owner, instance_id, name=name, description=description, region=place
             )
 
     def import_image(
@@ -479,6 +505,7 @@ class ImageService:
         destination_regions: Iterable[Region | str],
         *,
         name: str | None = None,
+        region: Region | str | None = None,
     ) -> tuple[Image, ...]:
         """Copy *caller*'s ``NORMAL`` custom image to other regions (SyncImages).
 
@@ -494,9 +521,10 @@ class ImageService:
         image_id = image_id_of(image_id)
         destinations = batch(destination_regions, "destination_regions", Region.of)
         new_name = None if name is None else check_image_name(name)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.copy_image(catalog, owner, image_id, destinations, new_name)
+            return handlers.copy_image(catalog, owner, image_id, destinations, new_name, place)
 
     def modify_image(
         self,
@@ -505,6 +533,7 @@ class ImageService:
         *,
         name: str | None = None,
         description: str | None = None,
+        region: Region | str | None = None,
     ) -> Image:
         """Rename or re-describe *caller*'s custom image (ModifyImageAttribute)."""
         owner = Account.of(caller)
@@ -518,14 +547,19 @@ class ImageService:
             )
         new_name = None if name is None else check_image_name(name)
         new_description = None if description is None else check_description(description)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             return handlers.modify_image(
-                catalog, owner, image_id, name=new_name, description=new_description
+                catalog, owner, image_id, name=new_name, description=new_description, region=place
             )
 
     def delete_images(
-        self, caller: Account | str, image_ids: Iterable[Image | str]
+        self,
+        caller: Account | str,
+        image_ids: Iterable[Image | str],
+        *,
+        region: Region | str | None = None,
     ) -> tuple[Image, ...]:
         """Delete *caller*'s custom images (DeleteImages): all of them or none.
 
@@ -534,35 +568,48 @@ class ImageService:
         """
         owner = Account.of(caller)
         ids = batch(image_ids, "image_ids", image_id_of)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.delete_images(catalog, owner, ids)
+            return handlers.delete_images(catalog, owner, ids, place)
 
     # Sharing --------------------------------------------------------------------
 
     def share_image(
-        self, caller: Account | str, image_id: Image | str, account_ids: Iterable[Account | str]
+        self,
+        caller: Account | str,
+        image_id: Image | str,
+        account_ids: Iterable[Account | str],
+        *,
+        region: Region | str | None = None,
     ) -> Image:
         """Share *caller*'s ``NORMAL`` custom image with other accounts, in its
         region only (ModifyImageSharePermission SHARE).  All or none."""
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
         accounts = batch(account_ids, "account_ids", Account.of)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.share_image(catalog, owner, image_id, accounts)
+            return handlers.share_image(catalog, owner, image_id, accounts, place)
 
     def unshare_image(
-        self, caller: Account | str, image_id: Image | str, account_ids: Iterable[Account | str]
+        self,
+        caller: Account | str,
+        image_id: Image | str,
+        account_ids: Iterable[Account | str],
+        *,
+        region: Region | str | None = None,
     ) -> Image:
         """Cancel shares of *caller*'s image, at once (ModifyImageSharePermission
         CANCEL).  All or none."""
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
         accounts = batch(account_ids, "account_ids", Account.of)
+        place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.unshare_image(catalog, owner, image_id, accounts)
+            return handlers.unshare_image(catalog, owner, image_id, accounts, place)
 
     # Deprecated: the provider's side moved to ``service.provider`` --------------
 
@@ -735,3 +782,8 @@ class ProviderOperations:
 
 
 _DRAFT_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+
+
+def _region_or_none(region: Region | str | None) -> Region | None:
+    """The region a call is scoped to, or None (any region)."""
+    return None if region is None else Region.of(region)

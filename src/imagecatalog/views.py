@@ -123,22 +123,49 @@ def _by_ids(
 
 
 def describe_instances(
-    store: CatalogReader, owner: Account, region: Region | None, offset: int, limit: int
+    store: CatalogReader,
+    owner: Account,
+    region: Region | None,
+    offset: int,
+    limit: int,
+    instance_ids: Sequence[str] | None = None,
 ) -> InstancePage:
-    """The page of *owner*'s instances (in *region*, unless None), in launch order."""
-    total, items = store.select_instances(owner, region, offset, limit)
-    return InstancePage(items=items, total_count=total, offset=offset, limit=limit)
+    """The page of *owner*'s instances (in *region*, unless None; among
+    *instance_ids*, if given: unknown IDs are left out), in launch order."""
+    if instance_ids is None:
+        total, items = store.select_instances(owner, region, offset, limit)
+        return InstancePage(items=items, total_count=total, offset=offset, limit=limit)
+    found = [owned_instance(store, owner, instance_id, region) for instance_id in instance_ids]
+    matches = sorted(
+        (instance for instance in found if instance is not None),
+        key=lambda instance: (instance.launched_at, instance.id),
+    )
+    return InstancePage(
+        items=tuple(matches[offset : offset + limit]),
+        total_count=len(matches),
+        offset=offset,
+        limit=limit,
+    )
 
 
-def visible_image(store: CatalogReader, viewer: Account, image_id: str) -> Image | None:
-    """The image *image_id* as *viewer* sees it, or None if the viewer cannot see it."""
+def visible_image(
+    store: CatalogReader, viewer: Account, image_id: str, region: Region | None = None
+) -> Image | None:
+    """The image *image_id* as *viewer* sees it, or None if the viewer cannot see
+    it (or, with *region*, if it is in another region)."""
     image = store.get_image(image_id)
     if image is None or image.kind_for(viewer) is None:
+        return None
+    if region is not None and image.region != region:
         return None
     return image.as_seen_by(viewer)
 
 
-def owned_instance(store: CatalogReader, owner: Account, instance_id: str) -> Instance | None:
-    """The instance *instance_id* if *owner* owns it, else None."""
+def owned_instance(
+    store: CatalogReader, owner: Account, instance_id: str, region: Region | None = None
+) -> Instance | None:
+    """The instance *instance_id* if *owner* owns it (in *region*, if given), else None."""
     instance = store.get_instance(instance_id)
-    return instance if instance is not None and instance.owner == owner else None
+    if instance is None or instance.owner != owner:
+        return None
+    return instance if region is None or instance.region == region else None

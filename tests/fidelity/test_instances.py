@@ -1,0 +1,59 @@
+"""RunInstances and DescribeInstances as the SDK's docstrings describe them."""
+
+from __future__ import annotations
+
+from imagecatalog.tencentcloud import MockCvm
+from tests.sdk import call, placement, refused, sdk_filter, ubuntu
+
+
+def launch(cvm: MockCvm, count: int = 1) -> list[str]:
+    run = call(
+        "RunInstances",
+        ImageId=ubuntu(cvm),
+        Placement=placement("ap-guangzhou"),
+        InstanceCount=count,
+    )
+    return list(run.InstanceIdSet)
+
+
+def test_describe_instances_pages(cvm: MockCvm) -> None:
+    """DescribeInstancesRequest.Limit: "返回数量，默认为20，最大值为100"; Offset
+    "偏移量，默认为0"."""
+    launched = launch(cvm, 25)
+    first = call("DescribeInstances")
+    assert first.TotalCount == 25 and len(first.InstanceSet) == 20
+    page = call("DescribeInstances", Offset=20, Limit=3)
+    assert [i.InstanceId for i in page.InstanceSet] == launched[20:23]
+    # DescribeInstances' error list (client.go) has no code of its own for the
+    # limit; InvalidParameterValue.LimitExceeded is the one it lists for a value
+    # over a limit.
+    refused("InvalidParameterValue.LimitExceeded", lambda: call("DescribeInstances", Limit=101))
+
+
+def test_describe_instances_filters(cvm: MockCvm) -> None:
+    """DescribeInstancesRequest.Filters: ``instance-id``, ``zone`` and
+    ``instance-state`` among its filters; "每次请求的`Filters`的上限为10，
+    `Filter.Values`的上限为5。参数不支持同时指定`InstanceIds`和`Filters`。"."""
+    first, second = launch(cvm, 2)
+    by_id = call("DescribeInstances", Filters=[sdk_filter("instance-id", second)])
+    assert [i.InstanceId for i in by_id.InstanceSet] == [second]
+    in_zone = call("DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-1")])
+    assert in_zone.TotalCount == 2
+    elsewhere = call("DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-3")])
+    assert elsewhere.TotalCount == 0
+    stopped = call("DescribeInstances", Filters=[sdk_filter("instance-state", "STOPPED")])
+    assert stopped.TotalCount == 0
+    refused(
+        "InvalidParameter",
+        lambda: call(
+            "DescribeInstances", InstanceIds=[first], Filters=[sdk_filter("zone", "ap-guangzhou-1")]
+        ),
+    )
+    refused(
+        "InvalidFilterValue.LimitExceeded",
+        lambda: call("DescribeInstances", Filters=[sdk_filter("instance-id", *["ins-1"] * 6)]),
+    )
+    refused(
+        "UnsupportedOperation",  # ours: a documented filter this fake does not model
+        lambda: call("DescribeInstances", Filters=[sdk_filter("vpc-id", "vpc-12345678")]),
+    )
