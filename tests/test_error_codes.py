@@ -43,7 +43,7 @@ from imagecatalog import (
     UnsupportedOperationError,
     UntrustedImageError,
 )
-from imagecatalog.cvm import CvmActions, DryRunPassedError
+from imagecatalog.cvm import CvmActions
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.snapshot import restore
 from imagecatalog.testing import CatalogBuilder, expect_refusal
@@ -484,14 +484,6 @@ def bob_launches_from_a_sharer_he_does_not_trust() -> Attempt:
     service, web = builder.build(), builder.image(WEB)
     service.set_trusted_sharers(BOB, [CAROL])
     return service, lambda: service.launch_instance(BOB, web)
-
-
-@raises(ErrorCode.DRY_RUN_OPERATION, DryRunPassedError)
-def a_dry_run_that_would_succeed() -> Attempt:
-    """A DryRun request that would pass says so, and changes nothing."""
-    builder = alices_catalog()
-    service, db = builder.build(), builder.image(DB)
-    return service, cvm_request(service, "DeleteImages", {"ImageIds": [db.id], "DryRun": True})
 
 
 # Failures that are not the caller's -------------------------------------------------------

@@ -32,7 +32,6 @@ from imagecatalog._validation import parse_enum
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     ErrorCode,
-    ImageCatalogError,
     InvalidParameterError,
     UnsupportedOperationError,
 )
@@ -43,23 +42,13 @@ from imagecatalog.regions import Region
 from imagecatalog.serialization import format_time, to_api, to_api_json
 from imagecatalog.service import ImageService
 
-__all__ = ["CvmActions", "DryRunPassedError"]
+__all__ = ["CvmActions"]
 
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.Enum)
 
 #: The most instances one RunInstances call launches here.
 MAX_INSTANCE_COUNT = 100
-
-
-class DryRunPassedError(ImageCatalogError):
-    """A DryRun request would have succeeded; nothing was changed."""
-
-    default_code = ErrorCode.DRY_RUN_OPERATION
-
-    def __init__(self, action: str) -> None:
-        super().__init__(f"DryRun: {action} would have succeeded; nothing was changed")
-        self.action = action
 
 
 def _param(
@@ -166,14 +155,21 @@ class CvmActions:
         body["RequestId"] = request_id
         return json.dumps({"Response": body}, separators=(",", ":"))
 
-    def _dry_run(self, action: str, params: Mapping[str, Any], call: Callable[[], _T]) -> _T:
-        """Make *call*; with DryRun, make it in a unit of work that is then undone."""
+    def _dry_run(self, params: Mapping[str, Any], call: Callable[[], _T]) -> _T | None:
+        """Make *call*; with ``DryRun``, make it in a unit of work that is then
+        undone, and return None: the action answers only its ``RequestId``.
+
+        The official examples: DeleteImages with ``"DryRun": true`` ("检测镜像是否
+        允许删除") answers ``{"Response": {"RequestId": ...}}``; RunInstances'
+        DryRun docstring: "如果检查不通过，则返回对应错误码；如果检查通过，则返回
+        RequestId".  A check that fails raises the call's own error.
+        """
         if not _param(params, "DryRun", bool, False):
             return call()
         with self.service.unit_of_work() as work:
             call()
             work.rollback()
-        raise DryRunPassedError(action)
+        return None
 
     # Actions ----------------------------------------------------------------------
 
@@ -216,19 +212,17 @@ class CvmActions:
         name = _param(params, "ImageName", str, required=True)
         description = _param(params, "ImageDescription", str, "")
         image = self._dry_run(
-            "CreateImage",
             params,
             lambda: self.service.create_image(
                 caller, instance_id, name=name, description=description, region=region
             ),
         )
-        return {"ImageId": image.id}
+        return {} if image is None else {"ImageId": image.id}
 
     def _import_image(
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         image = self._dry_run(
-            "ImportImage",
             params,
             lambda: self.service.import_image(
                 caller,
@@ -259,7 +253,7 @@ class CvmActions:
                 ),
             ),
         )
-        return {"ImageId": image.id}
+        return {} if image is None else {"ImageId": image.id}
 
     def _sync_images(
         self, caller: Account, region: Region, params: Mapping[str, Any]
@@ -275,12 +269,13 @@ class CvmActions:
             )
         name = _param(params, "ImageName", str)
         copies = self._dry_run(
-            "SyncImages",
             params,
             lambda: self.service.copy_image(
                 caller, image_ids[0], destinations, name=name, region=region
             ),
         )
+        if copies is None:
+            return {}
         if not _param(params, "ImageSetRequired", bool, False):
             return {"ImageSet": []}
         return {"ImageSet": [{"ImageId": c.id, "Region": c.region.id} for c in copies]}
@@ -332,7 +327,6 @@ class CvmActions:
     ) -> dict[str, Any]:
         image_ids = _param(params, "ImageIds", list, required=True)
         self._dry_run(
-            "DeleteImages",
             params,
             lambda: self.service.delete_images(caller, image_ids, region=region),
         )
@@ -362,7 +356,8 @@ class CvmActions:
                     for _ in range(count)
                 ]
 
-        return {"InstanceIdSet": self._dry_run("RunInstances", params, run)}
+        launched = self._dry_run(params, run)
+        return {} if launched is None else {"InstanceIdSet": launched}
 
     def _describe_instances(
         self, caller: Account, region: Region, params: Mapping[str, Any]

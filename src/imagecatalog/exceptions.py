@@ -127,8 +127,6 @@ class ErrorCode(enum.StrEnum):
     #: caller's trust list (the provider's warning: "do not accept images from
     #: unknown sources").
     UNTRUSTED_SHARED_IMAGE = "UnauthorizedOperation.UntrustedSharedImage"
-    #: A DryRun request that would have succeeded (one of the API's common codes).
-    DRY_RUN_OPERATION = "DryRunOperation"
     # Failures that are not the caller's: the provider's common code.
     INTERNAL_ERROR = "InternalError"
 
