@@ -285,6 +285,13 @@ def deleting_without_naming_images() -> Attempt:
     return service, cvm_request(service, "DeleteImages", {})
 
 
+@raises(ErrorCode.UNKNOWN_PARAMETER, InvalidParameterError)
+def a_parameter_the_action_does_not_define() -> Attempt:
+    """A parameter of another action (DeleteImages has no ImageId) is UnknownParameter."""
+    service = alices_catalog().build()
+    return service, cvm_request(service, "DeleteImages", {"ImageId": "img-00000001"})
+
+
 @raises(ErrorCode.INVALID_FILTER, InvalidParameterError)
 def a_describe_instances_filter_sent_to_describe_images() -> Attempt:
     """DescribeImages filters by image-id, image-type, image-name or platform only."""

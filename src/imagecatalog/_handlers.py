@@ -81,6 +81,9 @@ class Catalog:
     clock: Clock
     ids: IdGenerator
     instant: bool
+    #: Only registered accounts exist (the seed's rule); else every well-formed
+    #: account ID does, as on the live API, and is registered when a write names it.
+    strict_accounts: bool = True
 
     def now(self) -> datetime:
         """The clock's time, which must be timezone-aware (it orders listings)."""
@@ -102,14 +105,29 @@ class Catalog:
         return self.ids.new("ins", lambda i: self.store.get_instance(i) is not None)
 
     def caller(self, account: Account) -> AccountProfile:
-        """*account*'s profile: it must be registered (as a caller, or any account named)."""
+        """*account*'s profile, for a write that names it (as the caller, or any
+        account named): it must be registered, or, with open accounts, it is
+        registered now (in the call's unit of work: a refused call undoes it)."""
         profile = self.store.get_account(account.id)
         if profile is None:
-            raise AccountNotFoundError(account)
+            if self.strict_accounts:
+                raise AccountNotFoundError(account)
+            profile = AccountProfile(account=account)
+            self.store.add_account(profile)
+        return profile
+
+    def viewer(self, account: Account) -> AccountProfile:
+        """*account*'s profile, for a read: it must be registered, or, with open
+        accounts, an account never seen has a new profile (nothing is written)."""
+        profile = self.store.get_account(account.id)
+        if profile is None:
+            if self.strict_accounts:
+                raise AccountNotFoundError(account)
+            return AccountProfile(account=account)
         return profile
 
     def is_registered_id(self, account_id: str) -> bool:
-        return self.store.get_account(account_id) is not None
+        return not self.strict_accounts or self.store.get_account(account_id) is not None
 
     def visible(
         self, viewer: Account, image_id: str, region: Region | None = None
@@ -153,7 +171,7 @@ class Catalog:
 
 
 def register_account(catalog: Catalog, account: Account, *, exist_ok: bool) -> Account:
-    if catalog.is_registered_id(account.id):
+    if catalog.store.get_account(account.id) is not None:
         if exist_ok:
             return account
         raise AccountAlreadyExistsError(account)
@@ -377,6 +395,9 @@ def share_image(
         limit=catalog.limits.accounts_per_shared_image,
         is_registered=catalog.is_registered_id,
     )
+    if not catalog.strict_accounts:
+        for account in accounts:
+            catalog.caller(account)  # registers an account the catalog has not met
     shared = share(image, accounts, catalog.now())
     catalog.store.replace_image(shared)
     return shared

@@ -23,15 +23,17 @@ provider's code: the service's own, or the request's (``MissingParameter``,
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from imagecatalog._validation import parse_enum
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import (
     ErrorCode,
+    ImageCatalogError,
     InvalidParameterError,
     UnsupportedOperationError,
 )
@@ -87,6 +89,133 @@ def _provider_value(
     return parse_enum(enum_type, value, parameter, code=code, aliases=aliases, exact=True)
 
 
+#: The request parameters each action defines (the SDK's request models); any
+#: other is ``UnknownParameter``, as on the live API.
+ACTION_PARAMETERS: Mapping[str, frozenset[str]] = {
+    "DescribeImages": frozenset({"Filters", "ImageIds", "InstanceType", "Limit", "Offset"}),
+    "CreateImage": frozenset(
+        {
+            "DataDiskIds",
+            "DryRun",
+            "ForcePoweroff",
+            "ImageDescription",
+            "ImageFamily",
+            "ImageName",
+            "InstanceId",
+            "SnapshotIds",
+            "Sysprep",
+            "TagSpecification",
+        }
+    ),
+    "ImportImage": frozenset(
+        {
+            "Architecture",
+            "BootMode",
+            "DryRun",
+            "Force",
+            "ImageDescription",
+            "ImageFamily",
+            "ImageName",
+            "ImageUrl",
+            "ImportImageDataDiskList",
+            "LicenseType",
+            "OsType",
+            "OsVersion",
+            "TagSpecification",
+        }
+    ),
+    "SyncImages": frozenset(
+        {
+            "DestinationRegions",
+            "DryRun",
+            "Encrypt",
+            "ImageIds",
+            "ImageName",
+            "ImageSetRequired",
+            "KmsKeyId",
+        }
+    ),
+    "ModifyImageSharePermission": frozenset({"AccountIds", "ImageId", "Permission"}),
+    "DescribeImageSharePermission": frozenset({"ImageId"}),
+    "ModifyImageAttribute": frozenset(
+        {"ImageDeprecated", "ImageDescription", "ImageFamily", "ImageId", "ImageName"}
+    ),
+    "DeleteImages": frozenset({"DeleteBindedSnap", "DryRun", "ImageIds"}),
+    "DescribeImageQuota": frozenset(),
+    "RunInstances": frozenset(
+        {
+            "ActionTimer",
+            "CamRoleName",
+            "ChcIds",
+            "ClientToken",
+            "CpuTopology",
+            "DataDisks",
+            "DedicatedClusterId",
+            "DisableApiTermination",
+            "DisasterRecoverGroupIds",
+            "DryRun",
+            "EnableJumboFrame",
+            "EnhancedService",
+            "HostName",
+            "HpcClusterId",
+            "ImageId",
+            "InstanceChargePrepaid",
+            "InstanceChargeType",
+            "InstanceCount",
+            "InstanceMarketOptions",
+            "InstanceName",
+            "InstanceType",
+            "InternetAccessible",
+            "LaunchTemplate",
+            "LoginSettings",
+            "Metadata",
+            "MinCount",
+            "NetworkInterfaces",
+            "PartitionNumber",
+            "Placement",
+            "SecurityGroupIds",
+            "SystemDisk",
+            "TagSpecification",
+            "UserData",
+            "VirtualPrivateCloud",
+        }
+    ),
+    "DescribeInstances": frozenset({"Filters", "InstanceIds", "Limit", "Offset"}),
+}
+
+#: Where the service's own code for a refusal is not one the action documents
+#: (tencentcloud-sdk-go's client.go lists each action's codes), the documented
+#: code the live API gives for it.  Keyed by (action, code); action "*": every action.
+_API_CODES: Mapping[tuple[str, str], ErrorCode] = {
+    # "无效的账户Id" (errorcodes.py): the one account code the actions document.
+    ("*", ErrorCode.INVALID_ACCOUNT_ID_MALFORMED): ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+}
+
+
+def _check_parameters(action: str, params: Mapping[str, Any]) -> None:
+    """The live API's ``UnknownParameter`` for a parameter *action* does not define."""
+    unknown = sorted(set(params) - ACTION_PARAMETERS[action])
+    if unknown:
+        raise InvalidParameterError(
+            f"{action} has no parameter {', '.join(unknown)}; its parameters are "
+            f"{', '.join(sorted(ACTION_PARAMETERS[action])) or 'none'}",
+            parameter=unknown[0],
+            code=ErrorCode.UNKNOWN_PARAMETER,
+        )
+
+
+@contextlib.contextmanager
+def _documented_codes(action: str) -> Iterator[None]:
+    """Refusals inside carry a code *action* documents (see :data:`_API_CODES`)."""
+    try:
+        yield
+    except ImageCatalogError as error:
+        documented = _API_CODES.get((action, error.code)) or _API_CODES.get(("*", error.code))
+        if documented is not None:
+            error.code = documented
+        raise
+
+
 class CvmActions:
     """Answers CVM API requests from *service*: :meth:`handle` one action."""
 
@@ -128,7 +257,9 @@ class CvmActions:
                 f"the action {action}",
                 way_out=f"the fake CVM endpoint models {', '.join(self._actions)}",
             )
-        return answer(Account.of(caller), Region.of(region), params)
+        with _documented_codes(action):
+            _check_parameters(action, params)
+            return answer(Account.of(caller), Region.of(region), params)
 
     def handle_json(
         self,
@@ -143,7 +274,9 @@ class CvmActions:
         ``{"Response": {..., "RequestId": request_id}}``: :meth:`handle`'s body,
         rendered (a listing's images from their cached JSON)."""
         if action == "DescribeImages":
-            page = self._page(Account.of(caller), Region.of(region), params)
+            with _documented_codes(action):
+                _check_parameters(action, params)
+                page = self._page(Account.of(caller), Region.of(region), params)
             images = ",".join(
                 to_api_json(image, kind) for image, kind in zip(page, page.kinds, strict=True)
             )

@@ -96,6 +96,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_BOOT_MODE = "InvalidParameterValue.InvalidBootMode"
     # The API's request checks (common codes of API 3.0 and DescribeImages' filters).
     MISSING_PARAMETER = "MissingParameter"
+    #: A request parameter the action does not define (one of the API's common codes).
+    UNKNOWN_PARAMETER = "UnknownParameter"
     INVALID_FILTER = "InvalidFilter"
     INVALID_FILTER_VALUE_LIMIT_EXCEEDED = "InvalidFilterValue.LimitExceeded"
     UNSUPPORTED_OPERATION = "UnsupportedOperation"

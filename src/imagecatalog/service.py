@@ -128,7 +128,13 @@ class ImageService:
     (:meth:`ProviderOperations.complete`, :meth:`ProviderOperations.fail`).
     *id_seed* makes new IDs repeatable.  With ``public_catalog=True`` the
     catalog starts with the built-in public images of every region (a store that
-    already holds them is left as it is).
+    already holds them is left as it is).  With ``strict_accounts=False`` every
+    well-formed account ID exists, as on the live API (which knows every
+    account): an account is registered the first time a call that changes the
+    catalog names it (as the caller, a share's receiver or a trusted sharer),
+    and reads by an account never seen answer as for a new one.  By default only
+    registered accounts exist (:meth:`register_account`), and naming another is
+    :class:`~imagecatalog.AccountNotFoundError`.
 
     Wherever an account, a region, an image or an instance is asked for, the
     value or its ID string will do; enum arguments take the member, the
@@ -149,6 +155,7 @@ class ImageService:
         id_seed: int | None = None,
         public_catalog: bool = False,
         repository: CatalogStore | None = None,
+        strict_accounts: bool = True,
     ) -> None:
         store = replaced_argument(
             store, repository, where="ImageService", new_name="store", old_name="repository"
@@ -169,6 +176,7 @@ class ImageService:
             clock=utc_now if clock is None else clock,
             ids=IdGenerator(id_seed),
             instant=require_bool(instant, "instant"),
+            strict_accounts=require_bool(strict_accounts, "strict_accounts"),
         )
         self._provider = ProviderOperations(self)
         if require_bool(public_catalog, "public_catalog"):
@@ -184,6 +192,11 @@ class ImageService:
     def limits(self) -> Limits:
         """The limits this service enforces."""
         return self._catalog.limits
+
+    @property
+    def strict_accounts(self) -> bool:
+        """True when only registered accounts exist (see the class's docstring)."""
+        return self._catalog.strict_accounts
 
     @property
     def provider(self) -> ProviderOperations:
@@ -248,7 +261,7 @@ class ImageService:
         account = Account.of(caller)
         catalog = self._catalog
         with self._store.transaction():
-            return catalog.caller(account).trusted_sharers
+            return catalog.viewer(account).trusted_sharers
 
     # Reading --------------------------------------------------------------------
 
@@ -301,7 +314,7 @@ class ImageService:
             )
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(viewer)
+            catalog.viewer(viewer)
             return views.describe_images(catalog.store, viewer, place, query)
 
     def get_image(
@@ -313,7 +326,7 @@ class ImageService:
         place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(viewer)
+            catalog.viewer(viewer)
             found = views.visible_image(catalog.store, viewer, image_id, place)
         if found is None:
             raise ImageNotFoundError(image_id, account=viewer, region=place)
@@ -332,7 +345,7 @@ class ImageService:
         place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(owner)
+            catalog.viewer(owner)
             found = views.owned_instance(catalog.store, owner, instance_id, place)
         if found is None:
             raise InstanceNotFoundError(instance_id, account=owner, region=place)
@@ -367,7 +380,7 @@ class ImageService:
         )
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(owner)
+            catalog.viewer(owner)
             return views.describe_instances(catalog.store, owner, place, offset, limit, ids)
 
     def image_quota(self, caller: Account | str, region: Region | str) -> Quota:
@@ -376,7 +389,7 @@ class ImageService:
         place = Region.of(region)
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(account)
+            catalog.viewer(account)
             return catalog.quota(account, place)
 
     def share_permissions(
@@ -388,7 +401,7 @@ class ImageService:
         place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            catalog.caller(owner)
+            catalog.viewer(owner)
             found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES, place)
         return found.shared_with
 

@@ -101,18 +101,24 @@ class MockCvm:
         credentials: Mapping[str, Account | str] | None = None,
         public_catalog: bool = True,
         limits: Limits | None = None,
+        strict_accounts: bool | None = None,
     ) -> None:
         if service is None:
             service = ImageService(
-                public_catalog=public_catalog, limits=Limits.newest() if limits is None else limits
+                public_catalog=public_catalog,
+                limits=Limits.newest() if limits is None else limits,
+                strict_accounts=False if strict_accounts is None else strict_accounts,
             )
-        elif limits is not None:
-            raise InvalidParameterError(
-                "give mock_cvm a service or limits, not both: the service has its own limits",
-                parameter="limits",
-                value=limits,
-                code=ErrorCode.INVALID_PARAMETER,
-            )
+        else:
+            for keyword, value in (("limits", limits), ("strict_accounts", strict_accounts)):
+                if value is not None:
+                    raise InvalidParameterError(
+                        f"give mock_cvm a service or {keyword}, not both: the service "
+                        f"has its own {keyword}",
+                        parameter=keyword,
+                        value=value,
+                        code=ErrorCode.INVALID_PARAMETER,
+                    )
         self.service = service
         self.account = Account.of(account)
         self.credentials = {
@@ -250,6 +256,7 @@ def mock_cvm(
     credentials: Mapping[str, Account | str] | None = None,
     public_catalog: bool = True,
     limits: Limits | None = None,
+    strict_accounts: bool | None = None,
 ) -> MockCvm:
     """Answer every ``CvmClient`` with an :class:`~imagecatalog.ImageService`.
 
@@ -263,7 +270,10 @@ def mock_cvm(
     The new service follows the live API of today: *limits* default to
     :meth:`Limits.newest() <imagecatalog.Limits.newest>` (500 custom images per
     region, 500 accounts per shared image, receivers may copy a shared image
-    into its region); ``limits=Limits()`` gives the seed's rules instead.
+    into its region); ``limits=Limits()`` gives the seed's rules instead.  As
+    the live API knows every account, any well-formed account ID may receive a
+    share without being registered first; ``strict_accounts=True`` refuses an
+    account the service has not registered (``InvalidAccountId.NotFound``).
     """
     return MockCvm(
         service,
@@ -271,4 +281,5 @@ def mock_cvm(
         credentials=credentials,
         public_catalog=public_catalog,
         limits=limits,
+        strict_accounts=strict_accounts,
     )

@@ -132,6 +132,7 @@ class CatalogMachine(RuleBasedStateMachine):
             regions=REGIONS,
             instant=self.instant,
             store=factory(),
+            strict_accounts=not self.model.open_accounts,
         )
 
     def owner_or(self, caller: str, image: str) -> str:
@@ -171,12 +172,19 @@ class CatalogMachine(RuleBasedStateMachine):
         assert catalog_state(self.service) == before, "a refused call changed the catalog"
         return None
 
-    @initialize(target=publics, instant=st.booleans(), receivers_may_copy=st.booleans())
-    def public_images(self, instant: bool, receivers_may_copy: bool) -> Any:
+    @initialize(
+        target=publics,
+        instant=st.booleans(),
+        receivers_may_copy=st.booleans(),
+        open_accounts=st.booleans(),
+    )
+    def public_images(self, instant: bool, receivers_may_copy: bool, open_accounts: bool) -> Any:
         """Start from the public images, in instant or step-by-step mode, under
-        the seed's rules or the newest profile's (receivers may copy)."""
+        the seed's rules or the newest profile's (receivers may copy), with
+        registered accounts only or every account (as the live API)."""
         self.instant = instant
         self.model.receivers_may_copy = receivers_may_copy
+        self.model.open_accounts = open_accounts
         self.service = self.new_service()
         ids = []
         for image in self.service.contents().images:
@@ -212,7 +220,7 @@ class CatalogMachine(RuleBasedStateMachine):
             found, kind = model.visible(caller, image)
             if found.state != "NORMAL":
                 raise Refused("InvalidParameterValue.InvalidImageState")
-            trusted = model.trust[caller]
+            trusted = model.trust.get(caller)
             if kind == "SHARED_IMAGE" and trusted is not None and found.owner not in trusted:
                 raise Refused("UnauthorizedOperation.UntrustedSharedImage")
 
@@ -333,7 +341,7 @@ class CatalogMachine(RuleBasedStateMachine):
                 source = model.images[image]
                 if source.state != "NORMAL":
                     raise Refused("InvalidParameterValue.InvalidImageState")
-                trusted = model.trust[caller]
+                trusted = model.trust.get(caller)
                 if trusted is not None and source.owner not in trusted:
                     raise Refused("UnauthorizedOperation.UntrustedSharedImage")
                 if destinations != [source.region]:
@@ -441,7 +449,7 @@ class CatalogMachine(RuleBasedStateMachine):
                 raise Refused("FailedOperation.BYOLImageShareFailed")
             if caller in receivers:
                 raise Refused("FailedOperation.AccountIsYourSelf")
-            if any(receiver not in model.accounts for receiver in receivers):
+            if not model.open_accounts and any(r not in model.accounts for r in receivers):
                 raise Refused("InvalidAccountId.NotFound")
             if any(receiver in found.shares for receiver in receivers):
                 raise Refused("FailedOperation.AccountAlreadyExists")
@@ -533,7 +541,11 @@ class CatalogMachine(RuleBasedStateMachine):
 
         def verdict() -> None:
             model.caller(caller)
-            if trusted is not None and any(t not in model.accounts for t in trusted):
+            if (
+                not model.open_accounts
+                and trusted is not None
+                and any(t not in model.accounts for t in trusted)
+            ):
                 raise Refused("InvalidAccountId.NotFound")
 
         if self.run(lambda: self.service.set_trusted_sharers(caller, trusted), verdict):

@@ -80,6 +80,8 @@ class Model:
         self.sequence = 0
         #: The newest profile's rule: a receiver may copy a shared image into its region.
         self.receivers_may_copy = False
+        #: Every well-formed account exists (the live API's view), not only registered ones.
+        self.open_accounts = False
 
     def next_sequence(self) -> int:
         self.sequence += 1
@@ -98,7 +100,7 @@ class Model:
         return None
 
     def caller(self, account: str) -> None:
-        if account not in self.accounts:
+        if account not in self.accounts and not self.open_accounts:
             raise Refused("InvalidAccountId.NotFound")
 
     def visible(self, viewer: str, image_id: str) -> tuple[ModelImage, str]:

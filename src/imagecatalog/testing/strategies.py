@@ -220,14 +220,22 @@ def new_catalog(
     instant: bool = False,
     store: CatalogStore | None = None,
     repository: CatalogStore | None = None,
+    strict_accounts: bool = True,
 ) -> ImageService:
     """A small service: one public Ubuntu image per region and *accounts*
     registered accounts ``100000000001``, ``100000000002``, ..., on *store*
-    (a fresh in-memory one by default)."""
+    (a fresh in-memory one by default), with *strict_accounts* as given."""
     store = replaced_argument(
         store, repository, where="new_catalog", new_name="store", old_name="repository"
     )
-    service = ImageService(store, limits=limits, clock=stepping_clock(), instant=instant, id_seed=0)
+    service = ImageService(
+        store,
+        limits=limits,
+        clock=stepping_clock(),
+        instant=instant,
+        id_seed=0,
+        strict_accounts=strict_accounts,
+    )
     for region in regions:
         service.provider.publish_public_image(
             region,
