@@ -104,7 +104,7 @@ def test_the_sdk_imports_with_a_boot_mode() -> None:
         client = cvm_client.CvmClient(credential.Credential("id", "key"), "ap-guangzhou")
         request = models.ImportImageRequest()
         request.ImageName, request.ImageUrl, request.BootMode = "uefi-app", URL, "UEFI"
-        request.OsType, request.OsVersion, request.Architecture = "Ubuntu", "22.04", "x86_64"
+        request.OsType, request.OsVersion, request.Architecture = "Ubuntu", "16", "x86_64"
         made = client.ImportImage(request)
         assert cvm.service.get_image(cvm.account, made.ImageId).boot_mode is BootMode.UEFI
         request.ImageName, request.BootMode = "bios-app", "BIOS"

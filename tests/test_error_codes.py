@@ -285,6 +285,62 @@ def deleting_without_naming_images() -> Attempt:
     return service, cvm_request(service, "DeleteImages", {})
 
 
+@raises(ErrorCode.INVALID_PARAMETER_CONFLICT, InvalidParameterError)
+def creating_from_an_instance_and_snapshots() -> Attempt:
+    """CreateImage: "InstanceId 和 SnapshotIds 为二选一必填参数" (one or the other)."""
+    builder = alices_catalog()
+    service = builder.build()
+    instance = service.describe_instances(ALICE).items[0].id
+    params = {"InstanceId": instance, "SnapshotIds": ["snap-12345678"], "ImageName": "x"}
+    return service, cvm_request(service, "CreateImage", params)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_INVALID_DEPENDENCE, InvalidParameterError)
+def data_disks_without_their_instance() -> Attempt:
+    """CreateImage: DataDiskIds are disks of the InstanceId's instance."""
+    service = alices_catalog().build()
+    params = {"DataDiskIds": ["disk-12345678"], "ImageName": "x"}
+    return service, cvm_request(service, "CreateImage", params)
+
+
+@raises(ErrorCode.DATA_DISK_NOT_BELONG_SPECIFIED_INSTANCE, InvalidParameterError)
+def a_data_disk_the_instance_does_not_have() -> Attempt:
+    """The fake's instances have a system disk only: no data disk belongs to one."""
+    service = alices_catalog().build()
+    instance = service.describe_instances(ALICE).items[0].id
+    params = {"InstanceId": instance, "DataDiskIds": ["disk-12345678"], "ImageName": "x"}
+    return service, cvm_request(service, "CreateImage", params)
+
+
+@raises(ErrorCode.INVALID_PARAMETER_VALUE_RANGE, InvalidParameterError)
+def five_hundred_and_one_instances() -> Attempt:
+    """RunInstances' InstanceCount: "取值范围：[1，500]"."""
+    builder = alices_catalog()
+    service = builder.build()
+    params = {
+        "ImageId": builder.image(DB).id,
+        "Placement": {"Zone": "ap-guangzhou-1"},
+        "InstanceCount": 501,
+    }
+    return service, cvm_request(service, "RunInstances", params)
+
+
+@raises(ErrorCode.INVALID_ZONE_MISMATCH_REGION, InvalidParameterError)
+def a_zone_of_another_region() -> Attempt:
+    """A Guangzhou request cannot place an instance in a Shanghai zone."""
+    builder = alices_catalog()
+    service = builder.build()
+    params = {"ImageId": builder.image(DB).id, "Placement": {"Zone": "ap-shanghai-2"}}
+    return service, cvm_request(service, "RunInstances", params)
+
+
+@raises(ErrorCode.INVALID_INSTANCE_TYPE_MALFORMED, InvalidParameterError)
+def a_malformed_instance_type() -> Attempt:
+    """DescribeImages' InstanceType looks like SA5.MEDIUM2."""
+    service = alices_catalog().build()
+    return service, cvm_request(service, "DescribeImages", {"InstanceType": "big one"})
+
+
 @raises(ErrorCode.UNKNOWN_PARAMETER, InvalidParameterError)
 def a_parameter_the_action_does_not_define() -> Attempt:
     """A parameter of another action (DeleteImages has no ImageId) is UnknownParameter."""
@@ -448,6 +504,61 @@ def cancelling_a_share_carol_never_had() -> Attempt:
     builder = alices_catalog()
     service, web = builder.build(), builder.image(WEB)
     return service, lambda: service.unshare_image(ALICE, web, [CAROL])
+
+
+@raises(ErrorCode.ENCRYPTED_IMAGES_NOT_SUPPORTED, SharingError)
+def sharing_an_encrypted_copy() -> Attempt:
+    """Encrypted images are never shared (ModifyImageSharePermission lists
+    UnsupportedOperation.EncryptedImagesNotSupported, "不支持加密镜像")."""
+    builder = alices_catalog()
+    service = builder.build()
+    [secret] = service.copy_image(
+        ALICE, builder.image(DB), [GUANGZHOU], name="db-encrypted", encrypt=True
+    )
+    return service, lambda: service.share_image(ALICE, secret, [BOB])
+
+
+@raises(ErrorCode.TAG_QUOTA_LIMIT_EXCEEDED, InvalidParameterError)
+def fifty_one_tags() -> Attempt:
+    """A resource holds at most 50 tags (the tag service's limits)."""
+    service = alices_catalog().build()
+    tags = [(f"key-{number}", "value") for number in range(51)]
+    return service, alice_imports(service, tags=tags)
+
+
+@raises(ErrorCode.ILLEGAL_TAG_KEY, InvalidParameterError)
+def a_tag_key_with_a_hash() -> Attempt:
+    """Tag keys hold letters, digits, inner spaces and + - = . _ : / @ ( ) [ ] , ; > <."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, tags=[("cost#centre", "42")])
+
+
+@raises(ErrorCode.ILLEGAL_TAG_VALUE, InvalidParameterError)
+def a_tag_value_too_long() -> Attempt:
+    """Tag values have 1 to 255 characters."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, tags=[("owner", "x" * 256)])
+
+
+@raises(ErrorCode.TAG_KEY_RESERVED, InvalidParameterError)
+def a_reserved_tag_key() -> Attempt:
+    """Keys beginning with qcs:, qcloud, tencent, project or 项目 are the system's."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, tags=[("qcs:owner", "alice")])
+
+
+@raises(ErrorCode.DUPLICATE_TAGS, InvalidParameterError)
+def one_tag_key_twice() -> Attempt:
+    """One value per key: a key given twice is refused."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, tags=[("env", "prod"), ("env", "test")])
+
+
+@raises(ErrorCode.INVALID_IMAGE_FAMILY, InvalidParameterError)
+def a_family_name_with_spaces() -> Attempt:
+    """Family names are letters, digits, '.', '_' and '-' (our rule; see docs/rules.md)."""
+    service = alices_catalog().build()
+    return service, alice_imports(service, family="daily update")
 
 
 @raises(ErrorCode.BYOL_IMAGE_SHARE_FAILED, SharingError)

@@ -142,7 +142,7 @@ def test_text_no_store_can_keep_is_refused_everywhere(field: str, value: str) ->
         service,
         InvalidParameterError,
         ErrorCode.INVALID_PARAMETER_VALUE,
-        lambda: service.modify_image(ALICE, image, **{field: value}),
+        lambda: service.modify_image(ALICE, image, **{field: value}),  # type: ignore[arg-type]
     )
 
 

@@ -16,6 +16,7 @@ from imagecatalog import ImageService, Limits
 from imagecatalog.tencentcloud import DEFAULT_ACCOUNT, MockCvm, mock_cvm
 from imagecatalog.testing import CatalogBuilder
 from tests.promote_app import PromotionError, promote
+from tests.sdk import placement
 
 ALICE, BOB, CAROL = DEFAULT_ACCOUNT, "100000000002", "100000000003"
 URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2"
@@ -74,7 +75,9 @@ def cvm(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def golden(cvm: MockCvm, name: str = "web-golden-001") -> str:
     """An image made the SDK way: RunInstances, then CreateImage."""
-    run = client().RunInstances(request("RunInstances", ImageId=ubuntu(cvm)))
+    run = client().RunInstances(
+        request("RunInstances", Placement=placement("ap-guangzhou"), ImageId=ubuntu(cvm))
+    )
     made = client().CreateImage(
         request("CreateImage", InstanceId=run.InstanceIdSet[0], ImageName=name)
     )
@@ -128,7 +131,14 @@ def test_describe_images(cvm: MockCvm) -> None:
 
 
 def test_run_and_describe_instances(cvm: MockCvm) -> None:
-    run = client().RunInstances(request("RunInstances", ImageId=ubuntu(cvm), InstanceCount=2))
+    run = client().RunInstances(
+        request(
+            "RunInstances",
+            Placement=placement("ap-guangzhou"),
+            ImageId=ubuntu(cvm),
+            InstanceCount=2,
+        )
+    )
     assert len(run.InstanceIdSet) == 2
     described = client().DescribeInstances(
         request("DescribeInstances", InstanceIds=run.InstanceIdSet)
@@ -136,7 +146,11 @@ def test_run_and_describe_instances(cvm: MockCvm) -> None:
     assert described.TotalCount == 2 and described.InstanceSet[0].ImageId == ubuntu(cvm)
     refused(
         "InvalidImageId.NotFound",  # an image of another region
-        lambda: client().RunInstances(request("RunInstances", ImageId=ubuntu(cvm, "ap-tokyo"))),
+        lambda: client().RunInstances(
+            request(
+                "RunInstances", Placement=placement("ap-guangzhou"), ImageId=ubuntu(cvm, "ap-tokyo")
+            )
+        ),
     )
     refused("MissingParameter", lambda: client().RunInstances(request("RunInstances")))
 
@@ -224,7 +238,7 @@ def test_sync_images(cvm: MockCvm) -> None:
     dry = client().SyncImages(
         request("SyncImages", ImageIds=[image_id], DestinationRegions=["ap-mumbai"], DryRun=True)
     )
-    assert dry.RequestId and dry.ImageSet is None
+    assert dry.RequestId and dry.ImageSet == []
     assert cvm.service.image_quota(ALICE, "ap-mumbai").used == 0  # the dry run changed nothing
 
 
@@ -311,7 +325,9 @@ def test_delete_images(cvm: MockCvm) -> None:
             "ModifyImageSharePermission", ImageId=image_id, AccountIds=[BOB], Permission="CANCEL"
         )
     )
-    assert client().DeleteImages(request("DeleteImages", ImageIds=[image_id], DryRun=True)).RequestId
+    assert (
+        client().DeleteImages(request("DeleteImages", ImageIds=[image_id], DryRun=True)).RequestId
+    )
     assert cvm.service.get_image(ALICE, image_id).id == image_id
     client().DeleteImages(delete)
     refused("InvalidImageId.NotFound", lambda: client().DeleteImages(delete))

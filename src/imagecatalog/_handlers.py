@@ -10,8 +10,9 @@ and the unit of work undoes whatever the call had written.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -46,6 +47,7 @@ from imagecatalog.query import _GROUPS, ImageQuery, _group
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogStore
 from imagecatalog.sharing import check_share, check_unshare, share, unshare
+from imagecatalog.tags import Tag
 
 _FAILED = {
     ImageState.CREATING: ImageState.CREATEFAILED,
@@ -71,6 +73,35 @@ _COPY, _MODIFY, _DELETE, _SHARE, _UNSHARE, _COMPLETE, _FAIL = (
 )
 
 
+class LastTime:
+    """The last time the catalog handed out, so that each is later than the last."""
+
+    __slots__ = ("_last", "_lock")
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+        self._lock = threading.Lock()
+
+    def after(self, now: datetime) -> datetime:
+        """*now*, or a microsecond after the last time handed out if *now* is not later."""
+        with self._lock:
+            last = self._last
+            if last is not None and now <= last:
+                now = last + _MICROSECOND
+            self._last = now
+            return now
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@attrs.frozen(kw_only=True)
+class Encryption:
+    """An encrypted copy's key: *kms_key_id*, or None for the provider's default key."""
+
+    kms_key_id: str | None = None
+
+
 @attrs.frozen(kw_only=True)
 class Catalog:
     """What every handler works with: the store, the limits, the clock, the
@@ -84,9 +115,14 @@ class Catalog:
     #: Only registered accounts exist (the seed's rule); else every well-formed
     #: account ID does, as on the live API, and is registered when a write names it.
     strict_accounts: bool = True
+    last_time: LastTime = attrs.Factory(lambda: LastTime())
 
     def now(self) -> datetime:
-        """The clock's time, which must be timezone-aware (it orders listings)."""
+        """The clock's time, which must be timezone-aware (it orders listings).
+
+        Never the time of an earlier call, or earlier: when the clock has not
+        moved on, a microsecond is added, so that what is made later is newer
+        (DescribeImageFromFamily picks the newest image)."""
         now: object = self.clock()
         if not isinstance(now, datetime) or now.utcoffset() is None:
             raise InvalidParameterError(
@@ -96,7 +132,7 @@ class Catalog:
                 value=now,
                 code=ErrorCode.INVALID_PARAMETER,
             )
-        return now
+        return self.last_time.after(now)
 
     def new_image_id(self) -> str:
         return self.ids.new("img", lambda i: self.store.get_image(i) is not None)
@@ -194,7 +230,11 @@ def set_trusted_sharers(
 
 
 def launch_instance(
-    catalog: Catalog, caller: Account, image_id: str, region: Region | None = None
+    catalog: Catalog,
+    caller: Account,
+    image_id: str,
+    region: Region | None = None,
+    zone: str | None = None,
 ) -> Instance:
     profile = catalog.caller(caller)
     image, kind = catalog.visible(caller, image_id, region)
@@ -213,6 +253,7 @@ def launch_instance(
         boot_mode=image.boot_mode,
         launched_at=catalog.now(),
         charges=launch_charges(image),
+        zone=zone,
     )
     catalog.store.add_instance(instance)
     return instance
@@ -226,6 +267,8 @@ def create_image(
     name: str,
     description: str,
     region: Region | None = None,
+    tags: tuple[Tag, ...] = (),
+    family: str | None = None,
 ) -> Image:
     catalog.caller(caller)
     instance = catalog.owned_instance(caller, instance_id, region)
@@ -246,6 +289,8 @@ def create_image(
         created_at=catalog.now(),
         licence_type=instance.licence_type,
         boot_mode=instance.boot_mode,
+        tags=tags,
+        family=family,
     )
     catalog.store.add_image(image)
     return image
@@ -271,13 +316,24 @@ def copy_image(
     destinations: Sequence[Region],
     name: str | None,
     region: Region | None = None,
+    encryption: Encryption | None = None,
 ) -> tuple[Image, ...]:
     profile = catalog.caller(caller)
     source, kind = catalog.visible(caller, image_id, region)
-    if kind is _SHARED_KIND and catalog.limits.receivers_may_copy:
+    if kind is _SHARED_KIND and catalog.limits.receivers_may_copy and encryption is None:
         return _copy_shared_image(catalog, profile, source, kind, destinations, name)
     require_owner(source, kind, caller, _COPY)
     check_state(source, _COPY)
+    if source.encrypted:
+        raise InvalidParameterError(
+            f"image {source.id} is encrypted, and encrypted images are not copied; copy "
+            "the unencrypted image it was copied from",
+            parameter="image_id",
+            value=source.id,
+            code=ErrorCode.ENCRYPTED_IMAGES_NOT_SUPPORTED,
+        )
+    if encryption is not None:
+        return _copy_encrypted(catalog, caller, source, destinations, name, encryption)
     if source.region in destinations:
         raise InvalidParameterError(
             f"cannot copy image {source.id} to {source.region.id}: that is the "
@@ -302,6 +358,40 @@ def copy_image(
     for copy in copies:
         catalog.store.add_image(copy)
     return copies
+
+
+def _copy_encrypted(
+    catalog: Catalog,
+    caller: Account,
+    source: Image,
+    destinations: Sequence[Region],
+    name: str | None,
+    encryption: Encryption,
+) -> tuple[Image, ...]:
+    """An encrypted copy of *caller*'s image, in the image's own region only
+    (SyncImages' Encrypt: "复制加密自定义镜像仅支持同地域")."""
+    if tuple(destinations) != (source.region,):
+        raise InvalidParameterError(
+            f"an encrypted copy of image {source.id} can be made only in its own region "
+            f"{source.region.id}, not {', '.join(r.id for r in destinations)}; make it "
+            "there, or copy unencrypted to other regions",
+            parameter="destination_regions",
+            value=[region.id for region in destinations],
+            code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
+        )
+    copy_name = source.name if name is None else name
+    catalog.check_room(caller, source.region, copy_name)
+    copy = source.copied(
+        id=catalog.new_image_id(),
+        region=source.region,
+        name=copy_name,
+        state=_NORMAL if catalog.instant else _SYNCING,
+        created_at=catalog.now(),
+        encrypted=True,
+        kms_key_id=encryption.kms_key_id,
+    )
+    catalog.store.add_image(copy)
+    return (copy,)
 
 
 def _copy_shared_image(
@@ -350,6 +440,8 @@ def modify_image(
     name: str | None,
     description: str | None,
     region: Region | None = None,
+    family: str | None = None,
+    deprecated: bool | None = None,
 ) -> Image:
     catalog.caller(caller)
     image = catalog.owned(caller, image_id, _MODIFY, region)
@@ -358,6 +450,10 @@ def modify_image(
         existing = catalog.store.find_custom_image(caller, image.region, name)
         check_name_free(name, caller, image.region, existing, ignoring=(image.id,))
     changed = image.renamed(name=name, description=description)
+    if family is not None:  # "" takes the image out of its family
+        changed = changed.with_family(family or None)
+    if deprecated is not None:
+        changed = changed.with_deprecated(deprecated)
     catalog.store.replace_image(changed)
     return changed
 
@@ -409,10 +505,13 @@ def unshare_image(
     image_id: str,
     accounts: Sequence[Account],
     region: Region | None = None,
+    missing_ok: bool = False,
 ) -> Image:
     catalog.caller(caller)
     image = catalog.owned(caller, image_id, _UNSHARE, region)
-    check_unshare(image, caller, accounts)
+    check_unshare(image, caller, accounts, missing_ok=missing_ok)
+    if not any(account.id in image.shared_account_ids for account in accounts):
+        return image  # nothing to cancel
     remaining = unshare(image, accounts)
     catalog.store.replace_image(remaining)
     return remaining

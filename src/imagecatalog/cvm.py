@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -37,7 +38,8 @@ from imagecatalog.exceptions import (
     InvalidParameterError,
     UnsupportedOperationError,
 )
-from imagecatalog.images import Architecture, BootMode, ImagePage, LicenceType
+from imagecatalog.images import Architecture, BootMode, Image, ImagePage, LicenceType
+from imagecatalog.importing import IMPORTABLE_OS, IMPORTABLE_OS_LIST, check_importable
 from imagecatalog.instances import Instance
 from imagecatalog.query import MAX_FILTER_VALUES, MAX_FILTERS, ImageQuery
 from imagecatalog.regions import Region
@@ -49,8 +51,9 @@ __all__ = ["CvmActions"]
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.Enum)
 
-#: The most instances one RunInstances call launches here.
-MAX_INSTANCE_COUNT = 100
+#: The most instances one RunInstances call launches (its InstanceCount docstring:
+#: "取值范围：[1，500]").
+MAX_INSTANCE_COUNT = 500
 
 
 def _param(
@@ -181,6 +184,8 @@ ACTION_PARAMETERS: Mapping[str, frozenset[str]] = {
         }
     ),
     "DescribeInstances": frozenset({"Filters", "InstanceIds", "Limit", "Offset"}),
+    "DescribeImageFromFamily": frozenset({"ImageFamily"}),
+    "DescribeImportImageOs": frozenset(),
 }
 
 #: Where the service's own code for a refusal is not one the action documents
@@ -234,6 +239,8 @@ class CvmActions:
             "DescribeImageQuota": self._describe_image_quota,
             "RunInstances": self._run_instances,
             "DescribeInstances": self._describe_instances,
+            "DescribeImageFromFamily": self._describe_image_from_family,
+            "DescribeImportImageOs": self._describe_import_image_os,
         }
 
     @property
@@ -307,6 +314,15 @@ class CvmActions:
     # Actions ----------------------------------------------------------------------
 
     def _page(self, caller: Account, region: Region, params: Mapping[str, Any]) -> ImagePage:
+        instance_type = _param(params, "InstanceType", str)
+        if instance_type is not None and _INSTANCE_TYPE.fullmatch(instance_type) is None:
+            raise InvalidParameterError(
+                f"InstanceType {instance_type!r} is not an instance type, such as SA5.MEDIUM2",
+                parameter="InstanceType",
+                value=instance_type,
+                code=ErrorCode.INVALID_INSTANCE_TYPE_MALFORMED,
+            )
+        # A well-formed InstanceType filters nothing: every image here fits every type.
         query = ImageQuery.from_provider(
             image_ids=_param(params, "ImageIds", list),
             filters=_param(params, "Filters", list),
@@ -330,31 +346,79 @@ class CvmActions:
     def _create_image(
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        if params.get("SnapshotIds") or params.get("DataDiskIds"):
-            raise UnsupportedOperationError(
-                "CreateImage from snapshots or with data disks",
-                way_out="create from an InstanceId",
-            )
         instance_id = _param(params, "InstanceId", str)
+        snapshot_ids = _param(params, "SnapshotIds", list)
+        data_disk_ids = _param(params, "DataDiskIds", list)
+        if instance_id is not None and snapshot_ids:
+            raise InvalidParameterError(
+                "CreateImage takes an InstanceId or SnapshotIds, not both",
+                parameter="SnapshotIds",
+                value=snapshot_ids,
+                code=ErrorCode.INVALID_PARAMETER_CONFLICT,
+            )
+        if data_disk_ids and instance_id is None:
+            raise InvalidParameterError(
+                "DataDiskIds name data disks of the InstanceId's instance: give the InstanceId",
+                parameter="DataDiskIds",
+                value=data_disk_ids,
+                code=ErrorCode.INVALID_PARAMETER_INVALID_DEPENDENCE,
+            )
+        if snapshot_ids:
+            raise UnsupportedOperationError(
+                "CreateImage from snapshots (this fake keeps no snapshots)",
+                way_out="create the image from an InstanceId",
+            )
         if instance_id is None:
             raise InvalidParameterError(
-                "give an InstanceId (SnapshotIds are not modelled)",
+                "CreateImage needs an InstanceId (or SnapshotIds)",
                 parameter="InstanceId",
                 code=ErrorCode.INVALID_PARAMETER_SPECIFY_ONE_PARAMETER,
             )
         name = _param(params, "ImageName", str, required=True)
         description = _param(params, "ImageDescription", str, "")
-        image = self._dry_run(
-            params,
-            lambda: self.service.create_image(
-                caller, instance_id, name=name, description=description, region=region
-            ),
-        )
+        _flag_text(params, "ForcePoweroff")
+        _flag_text(params, "Sysprep")
+        tags = _tag_specification(params)
+        family = _param(params, "ImageFamily", str)
+
+        def create() -> Image:
+            with self.service.unit_of_work():
+                image = self.service.create_image(
+                    caller,
+                    instance_id,
+                    name=name,
+                    description=description,
+                    region=region,
+                    tags=tags,
+                    family=family or None,
+                )
+                if data_disk_ids:  # the fake's instances have a system disk only
+                    raise InvalidParameterError(
+                        f"data disk {data_disk_ids[0]!r} does not belong to instance "
+                        f"{instance_id}, which has a system disk only; leave DataDiskIds out",
+                        parameter="DataDiskIds",
+                        value=data_disk_ids,
+                        code=ErrorCode.DATA_DISK_NOT_BELONG_SPECIFIED_INSTANCE,
+                    )
+                return image
+
+        image = self._dry_run(params, create)
         return {} if image is None else {"ImageId": image.id}
 
     def _import_image(
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if _param(params, "ImportImageDataDiskList", list):
+            raise UnsupportedOperationError(
+                "ImportImage with data disks (ImportImageDataDiskList)",
+                way_out="import the system disk's image alone",
+            )
+        os_type = _param(params, "OsType", str, required=True)
+        os_version = _param(params, "OsVersion", str, required=True)
+        architecture = _param(params, "Architecture", str, required=True)
+        check_importable(os_type, os_version, architecture)
+        tags = _tag_specification(params)
+        family = _param(params, "ImageFamily", str)
         image = self._dry_run(
             params,
             lambda: self.service.import_image(
@@ -362,14 +426,16 @@ class CvmActions:
                 region,
                 name=_param(params, "ImageName", str, required=True),
                 image_url=_param(params, "ImageUrl", str, required=True),
-                platform=_param(params, "OsType", str, required=True),
-                os_version=_param(params, "OsVersion", str, required=True),
+                platform=os_type,
+                os_version=os_version,
                 architecture=_provider_value(
                     Architecture,
-                    _param(params, "Architecture", str, required=True),
+                    architecture,
                     "Architecture",
                     aliases={"arm_64": Architecture.ARM64},
                 ),
+                tags=tags,
+                family=family or None,
                 description=_param(params, "ImageDescription", str, ""),
                 licence_type=_provider_value(
                     LicenceType,
@@ -401,15 +467,24 @@ class CvmActions:
                 code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
             )
         name = _param(params, "ImageName", str)
+        encrypt = _param(params, "Encrypt", bool, False)
+        kms_key_id = _param(params, "KmsKeyId", str)
         copies = self._dry_run(
             params,
             lambda: self.service.copy_image(
-                caller, image_ids[0], destinations, name=name, region=region
+                caller,
+                image_ids[0],
+                destinations,
+                name=name,
+                region=region,
+                encrypt=encrypt,
+                # "仅当复制加密镜像时，即 Encrypt 为 true 时，此参数有效": ignored otherwise.
+                kms_key_id=kms_key_id if encrypt else None,
             ),
         )
-        if copies is None:
-            return {}
-        if not _param(params, "ImageSetRequired", bool, False):
+        # Terraform's sync-image resource needs ImageSet even on a DryRun, and the
+        # official example always has it: an empty list unless ImageSetRequired.
+        if copies is None or not _param(params, "ImageSetRequired", bool, False):
             return {"ImageSet": []}
         return {"ImageSet": [{"ImageId": c.id, "Region": c.region.id} for c in copies]}
 
@@ -417,12 +492,15 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         image_id = _param(params, "ImageId", str, required=True)
-        accounts = _param(params, "AccountIds", list, required=True)
         permission = _param(params, "Permission", str, required=True)
         if permission == "SHARE":
+            accounts = _param(params, "AccountIds", list, required=True)
             self.service.share_image(caller, image_id, accounts, region=region)
         elif permission == "CANCEL":
-            self.service.unshare_image(caller, image_id, accounts, region=region)
+            # Accounts without a share are passed over (packer's cleanup cancels its
+            # whole list; terraform's delete cancels an empty one).
+            accounts = _param(params, "AccountIds", list, [])
+            self.service.unshare_image(caller, image_id, accounts, region=region, missing_ok=True)
         else:
             raise InvalidParameterError(
                 f"Permission must be SHARE or CANCEL, not {permission!r}",
@@ -452,6 +530,8 @@ class CvmActions:
             name=_param(params, "ImageName", str),
             description=_param(params, "ImageDescription", str),
             region=region,
+            family=_param(params, "ImageFamily", str),
+            deprecated=_param(params, "ImageDeprecated", bool),
         )
         return {}
 
@@ -459,6 +539,7 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         image_ids = _param(params, "ImageIds", list, required=True)
+        _param(params, "DeleteBindedSnap", bool, False)  # the fake keeps no snapshots
         self._dry_run(
             params,
             lambda: self.service.delete_images(caller, image_ids, region=region),
@@ -473,6 +554,12 @@ class CvmActions:
     def _run_instances(
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if params.get("LaunchTemplate") is not None:
+            raise UnsupportedOperationError(
+                "RunInstances from a LaunchTemplate", way_out="give ImageId and Placement"
+            )
+        placement = _param(params, "Placement", dict, required=True)
+        zone = _param(placement, "Zone", str, required=True)
         image_id = _param(params, "ImageId", str, required=True)
         count = _param(params, "InstanceCount", int, 1)
         if not 1 <= count <= MAX_INSTANCE_COUNT:
@@ -480,17 +567,47 @@ class CvmActions:
                 f"InstanceCount must be from 1 to {MAX_INSTANCE_COUNT}, not {count}",
                 parameter="InstanceCount",
                 value=count,
+                code=ErrorCode.INVALID_PARAMETER_VALUE_RANGE,
             )
 
         def run() -> list[str]:
             with self.service.unit_of_work():  # all the instances or none
                 return [
-                    self.service.launch_instance(caller, image_id, region=region).id
+                    self.service.launch_instance(caller, image_id, region=region, zone=zone).id
                     for _ in range(count)
                 ]
 
         launched = self._dry_run(params, run)
         return {} if launched is None else {"InstanceIdSet": launched}
+
+    def _describe_image_from_family(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        family = _param(params, "ImageFamily", str, "")
+        # An unknown family, or none, is no error: "没有可用镜像是返回为空".
+        image = self.service.describe_image_from_family(caller, region, family) if family else None
+        if image is None:
+            return {"Image": None}
+        kind = image.kind_for(caller)
+        assert kind is not None  # the service answers only what the caller sees
+        return {"Image": to_api(image, caller, kind=kind)}
+
+    def _describe_import_image_os(
+        self, caller: Account, region: Region, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "ImportImageOsListSupported": {
+                system: list(names) for system, names in IMPORTABLE_OS_LIST.items()
+            },
+            "ImportImageOsVersionSet": [
+                {
+                    "OsName": entry.os_name,
+                    "OsVersions": list(entry.versions),
+                    "Architecture": list(entry.architectures),
+                }
+                for entry in IMPORTABLE_OS
+            ],
+        }
 
     def _describe_instances(
         self, caller: Account, region: Region, params: Mapping[str, Any]
@@ -531,6 +648,9 @@ class CvmActions:
         )
         return {"TotalCount": page.total_count, "InstanceSet": [_instance(i) for i in page]}
 
+
+#: What an instance type looks like (``S5.MEDIUM4``, ``SA5.MEDIUM2``, ``GN7.2XLARGE32``).
+_INSTANCE_TYPE = re.compile(r"[A-Z][A-Z0-9]*\.[A-Z0-9]+")
 
 #: The most instances one DescribeInstances request names (its InstanceIds docstring).
 MAX_DESCRIBED_INSTANCES = 100
@@ -601,10 +721,62 @@ def _filter_values(
     return parsed
 
 
+def _flag_text(params: Mapping[str, Any], key: str) -> bool:
+    """A flag the API types as a string (CreateImage's ForcePoweroff and Sysprep):
+    ``"true"`` or ``"false"`` in any case (packer sends ``"True"``), or a JSON bool."""
+    value = params.get(key)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidParameterError(
+        f"{key} must be true or false, not {value!r}",
+        parameter=key,
+        value=value,
+        code=ErrorCode.INVALID_PARAMETER_VALUE,
+    )
+
+
+def _tag_specification(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The tags a request's ``TagSpecification`` binds to the new image
+    (``[{"ResourceType": "image", "Tags": [{"Key", "Value"}]}]``)."""
+    specifications = _param(params, "TagSpecification", list, [])
+    tags: list[tuple[str, str]] = []
+    for specification in specifications:
+        if not isinstance(specification, Mapping):
+            raise InvalidParameterError(
+                f"each TagSpecification is an object, not {specification!r}",
+                parameter="TagSpecification",
+                value=specification,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        resource = _param(specification, "ResourceType", str, required=True)
+        if resource != "image":
+            raise InvalidParameterError(
+                f"an image's TagSpecification binds tags to resource type 'image', not "
+                f"{resource!r}",
+                parameter="TagSpecification.ResourceType",
+                value=resource,
+                code=ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        for tag in _param(specification, "Tags", list, required=True):
+            if not isinstance(tag, Mapping):
+                raise InvalidParameterError(
+                    f"each tag is an object with Key and Value, not {tag!r}",
+                    parameter="TagSpecification.Tags",
+                    value=tag,
+                    code=ErrorCode.INVALID_PARAMETER,
+                )
+            tags.append(
+                (_param(tag, "Key", str, required=True), _param(tag, "Value", str, required=True))
+            )
+    return tags
+
+
 def _instance(instance: Instance) -> dict[str, Any]:
     return {
         "InstanceId": instance.id,
-        "Placement": {"Zone": f"{instance.region.id}-1"},
+        "Placement": {"Zone": instance.placement_zone},
         "ImageId": instance.image_id,
         "OsName": instance.os_name,
         "InstanceState": "RUNNING",

@@ -78,6 +78,7 @@ class ErrorCode(enum.StrEnum):
     #: imagecatalog: registering an account that is already registered.
     INVALID_ACCOUNT_ID_DUPLICATE = "InvalidAccountId.Duplicate"
     INVALID_REGION_NOT_FOUND = "InvalidRegion.NotFound"
+    INVALID_ZONE_MISMATCH_REGION = "InvalidZone.MismatchRegion"
     INVALID_PARAMETER = "InvalidParameter"
     INVALID_PARAMETER_VALUE = "InvalidParameterValue"
     INVALID_PARAMETER_VALUE_TOO_LARGE = "InvalidParameterValue.TooLarge"
@@ -89,6 +90,11 @@ class ErrorCode(enum.StrEnum):
         "InvalidParameter.InvalidParameterCoexistImageIdsFilters"
     )
     INVALID_PARAMETER_SPECIFY_ONE_PARAMETER = "InvalidParameter.SpecifyOneParameter"
+    INVALID_PARAMETER_CONFLICT = "InvalidParameterConflict"
+    INVALID_PARAMETER_INVALID_DEPENDENCE = "InvalidParameter.InvalidDependence"
+    DATA_DISK_NOT_BELONG_SPECIFIED_INSTANCE = "InvalidParameter.DataDiskNotBelongSpecifiedInstance"
+    INVALID_PARAMETER_VALUE_RANGE = "InvalidParameterValue.Range"
+    INVALID_INSTANCE_TYPE_MALFORMED = "InvalidInstanceType.Malformed"
     INVALID_PARAMETER_URL_ERROR = "InvalidParameter.InvalidParameterUrlError"
     ISO_MUST_IMPORT_BY_FORCE = "InvalidParameterValue.ISOMustImportByForce"
     INVALID_IMAGE_OS_TYPE_UNSUPPORTED = "InvalidImageOsType.Unsupported"
@@ -119,12 +125,21 @@ class ErrorCode(enum.StrEnum):
     # Sharing.
     ACCOUNT_IS_YOURSELF = "FailedOperation.AccountIsYourSelf"
     ACCOUNT_ALREADY_EXISTS = "FailedOperation.AccountAlreadyExists"
-    #: imagecatalog: cancelling a share that does not exist.
+    #: imagecatalog: cancelling a share that does not exist (ImageService only; the
+    #: live API's CANCEL passes such accounts over, and so does the SDK fake).
     ACCOUNT_NOT_SHARED = "FailedOperation.AccountNotShared"
     BYOL_IMAGE_SHARE_FAILED = "FailedOperation.BYOLImageShareFailed"
+    ENCRYPTED_IMAGES_NOT_SUPPORTED = "UnsupportedOperation.EncryptedImagesNotSupported"
     INVALID_IMAGE_ID_IN_SHARED = "InvalidImageId.InShared"
     # Names.
     INVALID_IMAGE_NAME_DUPLICATE = "InvalidImageName.Duplicate"
+    # Tags (the SDK's errorcodes.py) and image families.
+    TAG_QUOTA_LIMIT_EXCEEDED = "InvalidParameterValue.TagQuotaLimitExceeded"
+    ILLEGAL_TAG_KEY = "FailedOperation.IllegalTagKey"
+    ILLEGAL_TAG_VALUE = "FailedOperation.IllegalTagValue"
+    TAG_KEY_RESERVED = "FailedOperation.TagKeyReserved"
+    DUPLICATE_TAGS = "InvalidParameterValue.DuplicateTags"
+    INVALID_IMAGE_FAMILY = "InvalidParameterValue.InvalidImageFamily"
     #: imagecatalog: launching from a shared image whose owner is not on the
     #: caller's trust list (the provider's warning: "do not accept images from
     #: unknown sources").

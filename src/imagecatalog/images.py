@@ -21,6 +21,7 @@ from imagecatalog._validation import parse_enum, require_identifier, require_int
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.regions import Region
+from imagecatalog.tags import Tag, check_tags
 
 __all__ = [
     "MAX_DESCRIPTION_LENGTH",
@@ -37,6 +38,7 @@ __all__ = [
     "SharePermission",
     "Support",
     "check_description",
+    "check_family",
     "check_image",
     "check_image_id",
     "check_image_name",
@@ -53,6 +55,11 @@ MAX_PLATFORM_LENGTH = 64
 MAX_OS_NAME_LENGTH = 128
 #: Largest image size, in GiB, the catalog keeps (a 32-bit column).
 MAX_SIZE_GB = 2**31 - 1
+#: Longest image family name (ours: the provider documents no rule, see check_family).
+MAX_FAMILY_LENGTH = 60
+#: Longest KMS key ID the catalog keeps.
+MAX_KMS_KEY_ID_LENGTH = 128
+_FAMILY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 _IMAGE_ID = re.compile(r"img-[a-z0-9]{8}")
 
@@ -236,6 +243,51 @@ def check_description(value: object) -> str:
     return text
 
 
+def check_family(value: object, parameter: str = "family") -> str:
+    """Return *value* if it is a valid image family name.
+
+    The provider documents only the code for a bad one
+    (``InvalidParameterValue.InvalidImageFamily``, "错误格式的镜像族名称") and the
+    example ``business-daily-update``; the rule is ours: 1 to 60 characters,
+    letters, digits, ``.``, ``_`` and ``-``, beginning with a letter or digit.
+    """
+    name = require_str(value, parameter)
+    if len(name) > MAX_FAMILY_LENGTH or _FAMILY.fullmatch(name) is None:
+        raise InvalidParameterError(
+            f"image family {name!r} is not a family name: use 1 to {MAX_FAMILY_LENGTH} "
+            "letters, digits, '.', '_' or '-', beginning with a letter or digit, such as "
+            "'business-daily-update'",
+            parameter=parameter,
+            value=value,
+            code=ErrorCode.INVALID_IMAGE_FAMILY,
+        )
+    return name
+
+
+def _validate_family(_: object, __: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_family(value)
+
+
+def _validate_flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(
+            f"{attribute.name} must be True or False, not {value!r}",
+            parameter=attribute.name,
+            value=value,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+
+
+def _validate_kms_key_id(_: object, __: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_text(value, "kms_key_id", MAX_KMS_KEY_ID_LENGTH)
+
+
+def _validate_tags(_: object, __: attrs.Attribute[tuple[Tag, ...]], value: object) -> None:
+    check_tags(value)
+
+
 def _validate_image_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     check_image_id(value, attribute.name)
 
@@ -278,6 +330,10 @@ def _shares(values: Iterable[SharePermission]) -> tuple[SharePermission, ...]:
     return tuple(values)
 
 
+def _tags(values: Iterable[Tag]) -> tuple[Tag, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True, repr=False)
 class Image:
     """A virtual-machine image in one region.
@@ -285,7 +341,11 @@ class Image:
     Public images have no owner and origin ``OFFICIAL``; custom images have an
     owner.  ``shared_with`` lists the accounts a custom image is shared with, in
     the order they were added; it is always empty in the copy of an image handed
-    to anyone but its owner (see :meth:`as_seen_by`).
+    to anyone but its owner (see :meth:`as_seen_by`).  ``tags`` are its tags,
+    ``family`` its image family (or None) and ``deprecated`` whether it is
+    deprecated (out of its family's choice, see DescribeImageFromFamily);
+    ``encrypted`` images were copied encrypted, with ``kms_key_id`` (None: the
+    provider's default key).
     """
 
     id: str = attrs.field(validator=_validate_image_id)
@@ -307,6 +367,11 @@ class Image:
     support: Support | None = None
     copied_from: str | None = None
     shared_with: tuple[SharePermission, ...] = attrs.field(default=(), converter=_shares)
+    tags: tuple[Tag, ...] = attrs.field(default=(), converter=_tags, validator=_validate_tags)
+    family: str | None = attrs.field(default=None, validator=_validate_family)
+    deprecated: bool = attrs.field(default=False, validator=_validate_flag)
+    encrypted: bool = attrs.field(default=False, validator=_validate_flag)
+    kms_key_id: str | None = attrs.field(default=None, validator=_validate_kms_key_id)
 
     def __attrs_post_init__(self) -> None:
         if (self.owner is None) != (self.origin is _OFFICIAL):
@@ -321,6 +386,12 @@ class Image:
                 f"public image {self.id} cannot be shared: everyone sees it already",
                 parameter="shared_with",
                 value=self.shared_with,
+            )
+        if self.kms_key_id is not None and not self.encrypted:
+            raise InvalidParameterError(
+                f"image {self.id} has a KMS key but is not encrypted",
+                parameter="kms_key_id",
+                value=self.kms_key_id,
             )
 
     def __repr__(self) -> str:
@@ -395,6 +466,14 @@ class Image:
             changes["description"] = description
         return _changed(self, **changes)
 
+    def with_family(self, family: str | None) -> Image:
+        """This image in image family *family* (None: in none)."""
+        return _changed(self, family=family)
+
+    def with_deprecated(self, deprecated: bool) -> Image:
+        """This image deprecated, or no longer."""
+        return _changed(self, deprecated=deprecated)
+
     def issued(self, *, id: str, created_at: datetime, state: ImageState | None = None) -> Image:
         """This image (a draft) under its own ID and time, in *state* if given."""
         changes: dict[str, Any] = {"id": id, "created_at": created_at}
@@ -411,14 +490,21 @@ class Image:
         state: ImageState,
         created_at: datetime,
         owner: Account | None = None,
+        encrypted: bool = False,
+        kms_key_id: str | None = None,
     ) -> Image:
-        """A copy of this image in *region*: a new image, unshared, recording its
-        source; owned by *owner* (a receiver copying a shared image), else by
-        this image's owner."""
+        """A copy of this image in *region*: a new image, unshared, untagged, not
+        deprecated, in the same family, recording its source; owned by *owner*
+        (a receiver copying a shared image), else by this image's owner;
+        *encrypted* with *kms_key_id*, if asked."""
         return _changed(
             self,
             id=id,
             owner=self.owner if owner is None else owner,
+            tags=(),
+            deprecated=False,
+            encrypted=encrypted,
+            kms_key_id=kms_key_id,
             region=region,
             name=name,
             state=state,
@@ -474,6 +560,9 @@ def image_problems(image: Image) -> list[str]:
         given: object = share
         if not isinstance(given, SharePermission) or not isinstance(given.account, Account):
             problems.append(f"share {share!r} is not a SharePermission of an Account")
+    for tag in image.tags:
+        if not isinstance(tag, Tag):
+            problems.append(f"tag {tag!r} is not a Tag")
     return problems
 
 
@@ -554,7 +643,7 @@ def replace_checked_fields(image: Image, **changes: Any) -> Image:
 
 _FIELDS = {field.name: field for field in attrs.fields(Image)}
 #: Converters that only make a tuple: a tuple needs no converting.
-_TUPLING: frozenset[object] = frozenset({_strings, _shares})
+_TUPLING: frozenset[object] = frozenset({_strings, _shares, _tags})
 
 
 def _changed(image: Image, **changes: Any) -> Image:

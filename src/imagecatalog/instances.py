@@ -13,10 +13,10 @@ from datetime import datetime
 
 import attrs
 
-from imagecatalog._validation import require_identifier
+from imagecatalog._validation import require_identifier, require_str
 from imagecatalog.accounts import Account
 from imagecatalog.charges import Charge
-from imagecatalog.exceptions import ErrorCode
+from imagecatalog.exceptions import ErrorCode, InvalidParameterError
 from imagecatalog.images import Architecture, BootMode, LicenceType, OsType
 from imagecatalog.regions import Region
 
@@ -59,6 +59,30 @@ class Instance:
     launched_at: datetime
     #: What running this instance adds to the bill (see :mod:`imagecatalog.pricing`).
     charges: tuple[Charge, ...] = attrs.field(default=(), converter=_charges)
+    #: The availability zone it runs in (RunInstances' ``Placement.Zone``); None:
+    #: the region's first zone, as instances launched before zones were kept.
+    zone: str | None = None
+
+    @property
+    def placement_zone(self) -> str:
+        """The zone the instance runs in: its own, or its region's first."""
+        return self.zone if self.zone is not None else f"{self.region.id}-1"
+
+
+def check_zone(value: object, region: Region) -> str:
+    """Return *value* if it names an availability zone of *region*
+    (``<region>-<number>``, such as ``ap-guangzhou-3``)."""
+    zone = require_str(value, "zone")
+    prefix = f"{region.id}-"
+    if not (zone.startswith(prefix) and zone[len(prefix) :].isdigit() and len(zone) <= 40):
+        raise InvalidParameterError(
+            f"zone {zone!r} is not a zone of {region.id}: zones of {region.id} are "
+            f"{prefix}<number>, such as {prefix}1",
+            parameter="zone",
+            value=value,
+            code=ErrorCode.INVALID_ZONE_MISMATCH_REGION,
+        )
+    return zone
 
 
 def _instances(values: Iterable[Instance]) -> tuple[Instance, ...]:

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_FILTER_VALUES",
     "MAX_PAGE_SIZE",
     "PROVIDER_FILTERS",
+    "TAG_PAIR_FILTER",
     "ImageGroup",
     "ImageQuery",
 ]
@@ -136,6 +137,61 @@ def _architectures(values: object) -> frozenset[Architecture] | None:
     return None if items is None else frozenset(items)
 
 
+def _tag_texts(values: object, parameter: str) -> tuple[str, ...] | None:
+    items = _items(values, parameter, lambda value: require_str(value, parameter))
+    return None if items is None else tuple(dict.fromkeys(items))
+
+
+def _tag_keys(values: object) -> tuple[str, ...] | None:
+    return _tag_texts(values, "tag_keys")
+
+
+def _tag_values(values: object) -> tuple[str, ...] | None:
+    return _tag_texts(values, "tag_values")
+
+
+def _tag_pairs(values: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """``tags``: a mapping (or pairs) of tag key to the values accepted for it."""
+    if values is None:
+        return None
+    pairs = values.items() if isinstance(values, Mapping) else values
+    items = _items(pairs, "tags", lambda pair: pair)
+    if items is None:
+        return None
+    checked: dict[str, tuple[str, ...]] = {}
+    for pair in items:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise InvalidParameterError(
+                f"tags maps each tag key to its accepted values, not {pair!r}",
+                parameter="tags",
+                value=values,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        key, accepted = pair
+        key = require_str(key, "tags")
+        if key in checked:
+            raise InvalidParameterError(
+                f"tag key {key!r} is given twice in tags; give all its values once",
+                parameter="tags",
+                value=values,
+            )
+        accepted_values = _tag_texts(accepted, f"tags[{key!r}]")
+        assert accepted_values is not None or accepted is None
+        if accepted_values is None:
+            raise InvalidParameterError(
+                f"tags[{key!r}] needs at least one value",
+                parameter="tags",
+                value=values,
+            )
+        checked[key] = accepted_values
+    return tuple(checked.items())
+
+
+def _families(values: object) -> tuple[str, ...] | None:
+    items = _items(values, "families", lambda value: require_str(value, "families"))
+    return None if items is None else tuple(dict.fromkeys(items))
+
+
 def _offset(_: object, __: attrs.Attribute[int], value: object) -> None:
     require_int(value, "offset", minimum=0)
 
@@ -152,7 +208,18 @@ def _limit(_: object, __: attrs.Attribute[int], value: object) -> None:
 
 #: The query's filter fields: ``kinds`` (about the viewer), then those that look at
 #: each image (:meth:`ImageQuery.matches`).  A new filter is added here too.
-FILTER_FIELDS = ("kinds", "ids", "names", "platforms", "os_types", "architectures")
+FILTER_FIELDS = (
+    "kinds",
+    "ids",
+    "names",
+    "platforms",
+    "os_types",
+    "architectures",
+    "tag_keys",
+    "tag_values",
+    "tags",
+    "families",
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -166,7 +233,11 @@ class ImageQuery:
       which must match: ``kinds`` (what the image is to the caller:
       ``PUBLIC_IMAGE``, ``PRIVATE_IMAGE``, ``SHARED_IMAGE``, or the members'
       names in any case), ``ids``, ``names`` and ``platforms`` (case-insensitive
-      substrings), ``os_types``, ``architectures``.
+      substrings), ``os_types``, ``architectures``, ``tag_keys`` (the image has
+      a tag with one of these keys), ``tag_values`` (a tag with one of these
+      values), ``tags`` (a mapping of tag key to values: for each key, the image
+      has that tag with one of its values; tags match exactly, case
+      included), ``families`` (the image is in one of these image families).
     * ``offset`` (from 0) and ``limit`` (1 to 100, default 20).
 
     Every field checks what it is given and raises
@@ -182,6 +253,12 @@ class ImageQuery:
     architectures: frozenset[Architecture] | None = attrs.field(
         default=None, converter=_architectures
     )
+    tag_keys: tuple[str, ...] | None = attrs.field(default=None, converter=_tag_keys)
+    tag_values: tuple[str, ...] | None = attrs.field(default=None, converter=_tag_values)
+    tags: tuple[tuple[str, tuple[str, ...]], ...] | None = attrs.field(
+        default=None, converter=_tag_pairs
+    )
+    families: tuple[str, ...] | None = attrs.field(default=None, converter=_families)
     offset: int = attrs.field(default=0, validator=_offset)
     limit: int = attrs.field(default=DEFAULT_PAGE_SIZE, validator=_limit)
     _folded_names: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
@@ -233,7 +310,23 @@ class ImageQuery:
             )
             and (self.os_types is None or image.os_type in self.os_types)
             and (self.architectures is None or image.architecture in self.architectures)
+            and (self.families is None or image.family in self.families)
+            and (
+                (self.tag_keys is None and self.tag_values is None and self.tags is None)
+                or self._matches_tags(image)
+            )
         )
+
+    def _matches_tags(self, image: Image) -> bool:
+        tags = image.tags
+        if self.tag_keys is not None and not any(tag.key in self.tag_keys for tag in tags):
+            return False
+        if self.tag_values is not None and not any(tag.value in self.tag_values for tag in tags):
+            return False
+        if self.tags is not None:
+            held = {tag.key: tag.value for tag in tags}
+            return all(held.get(key) in accepted for key, accepted in self.tags)
+        return True
 
     @classmethod
     def from_provider(
@@ -249,7 +342,19 @@ class ImageQuery:
         :data:`PROVIDER_FILTERS`), ``Offset`` and ``Limit``, with the provider's
         error codes (``InvalidFilter``, ``InvalidFilterValue.LimitExceeded``, ...)."""
         fields: dict[str, Any] = {}
+        pairs: dict[str, list[Any]] = {}
         for name, values in _provider_filters(filters):
+            if name.startswith(TAG_PAIR_FILTER) and name not in PROVIDER_FILTERS:
+                key = name[len(TAG_PAIR_FILTER) :]
+                if key in pairs:
+                    raise InvalidParameterError(
+                        f"filter {name} is given twice; put all its values in one Values list",
+                        parameter="Filters",
+                        value=filters,
+                        code=ErrorCode.INVALID_FILTER,
+                    )
+                pairs[key] = values
+                continue
             field, code = PROVIDER_FILTERS[name]
             if field in fields:
                 raise InvalidParameterError(
@@ -277,6 +382,8 @@ class ImageQuery:
                         value=values,
                         code=code,
                     ) from None
+        if pairs:
+            fields["tags"] = pairs
         if image_ids == []:
             image_ids = None  # the SDK sends an empty list for "no IDs"
         fields.update(image_ids=image_ids, offset=offset, limit=limit)
@@ -291,7 +398,11 @@ PROVIDER_FILTERS: Mapping[str, tuple[str, ErrorCode | None]] = {
     "image-type": ("kinds", ErrorCode.INVALID_FILTER),
     "image-name": ("names", ErrorCode.INVALID_FILTER),
     "platform": ("platforms", ErrorCode.INVALID_FILTER),
+    "tag-key": ("tag_keys", ErrorCode.INVALID_FILTER),
+    "tag-value": ("tag_values", ErrorCode.INVALID_FILTER),
 }
+#: The filter ``tag:<key>``: images with tag *key* of one of the values (``tags``).
+TAG_PAIR_FILTER = "tag:"
 
 
 def _provider_filters(filters: object) -> list[tuple[str, list[Any]]]:
@@ -322,9 +433,11 @@ def _provider_filters(filters: object) -> list[tuple[str, list[Any]]]:
                 code=ErrorCode.INVALID_FILTER,
             )
         name, values = item.get("Name"), item.get("Values")
-        if name not in PROVIDER_FILTERS:
+        is_pair = isinstance(name, str) and name.startswith(TAG_PAIR_FILTER) and len(name) > 4
+        if name not in PROVIDER_FILTERS and not is_pair:
             raise InvalidParameterError(
-                f"filter {name!r} is not supported; use one of {', '.join(PROVIDER_FILTERS)}",
+                f"filter {name!r} is not supported; use one of {', '.join(PROVIDER_FILTERS)} "
+                "or tag:<tag key>",
                 parameter="Filters",
                 value=name,
                 code=ErrorCode.INVALID_FILTER,

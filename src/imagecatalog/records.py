@@ -49,6 +49,7 @@ from imagecatalog.images import (
 from imagecatalog.instances import Instance
 from imagecatalog.limits import Limits
 from imagecatalog.regions import Region
+from imagecatalog.tags import Tag
 
 __all__ = [
     "STORAGE",
@@ -58,6 +59,7 @@ __all__ = [
     "InstanceRecord",
     "LimitsRecord",
     "ShareRecord",
+    "TagRecord",
     "account_from_record",
     "account_record",
     "decode_time",
@@ -107,6 +109,12 @@ class ShareRecord:
 
 
 @attrs.frozen(kw_only=True)
+class TagRecord:
+    key: str
+    value: str
+
+
+@attrs.frozen(kw_only=True)
 class ImageRecord:
     id: str
     name: str
@@ -128,6 +136,12 @@ class ImageRecord:
     shared_with: list[ShareRecord]
     #: Version 2 on (snapshots) and schema 2 on (SQL); version 1 meant "Legacy BIOS".
     boot_mode: str
+    #: From 0.2's fidelity to the live API on (schema 3); absent: none, None, False.
+    tags: list[TagRecord] = attrs.Factory(list)
+    family: str | None = None
+    deprecated: bool = False
+    encrypted: bool = False
+    kms_key_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -155,6 +169,8 @@ class InstanceRecord:
     charges: list[ChargeRecord]
     #: Version 2 on (snapshots) and schema 2 on (SQL); version 1 meant "Legacy BIOS".
     boot_mode: str
+    #: Schema 3 on; absent: the region's first zone.
+    zone: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -245,6 +261,11 @@ def image_record(image: Image) -> ImageRecord:
             for share in image.shared_with
         ],
         boot_mode=image.boot_mode.value,
+        tags=[TagRecord(key=tag.key, value=tag.value) for tag in image.tags],
+        family=image.family,
+        deprecated=image.deprecated,
+        encrypted=image.encrypted,
+        kms_key_id=image.kms_key_id,
     )
 
 
@@ -273,6 +294,11 @@ def image_from_record(record: ImageRecord) -> Image:
             for share in record.shared_with
         ],
         boot_mode=_enum(BootMode, record.boot_mode, "boot_mode"),
+        tags=[Tag(tag.key, tag.value) for tag in record.tags],
+        family=record.family,
+        deprecated=record.deprecated,
+        encrypted=record.encrypted,
+        kms_key_id=record.kms_key_id,
     )
 
 
@@ -300,6 +326,7 @@ def instance_record(instance: Instance) -> InstanceRecord:
             )
             for charge in instance.charges
         ],
+        zone=instance.zone,
     )
 
 
@@ -327,6 +354,7 @@ def instance_from_record(record: InstanceRecord) -> Instance:
             )
             for charge in record.charges
         ],
+        zone=record.zone,
     )
 
 

@@ -46,6 +46,7 @@ from imagecatalog.images import (
     SharePermission,
 )
 from imagecatalog.regions import Region
+from imagecatalog.tags import check_tags
 
 __all__ = [
     "API_IMAGE_KEYS",
@@ -220,10 +221,10 @@ def _api_image(image: Image, kind: ImageKind) -> dict[str, Any]:
                 "DiskSize": image.size_gb,
             }
         ],
-        "Tags": [],
+        "Tags": [{"Key": tag.key, "Value": tag.value} for tag in image.tags],
         "LicenseType": image.licence_type._value_,
-        "ImageFamily": "",
-        "ImageDeprecated": False,
+        "ImageFamily": image.family or "",
+        "ImageDeprecated": image.deprecated,
         "CdcCacheStatus": "",
     }
 
@@ -275,7 +276,10 @@ def _wire(image: Image, kind: ImageKind) -> _ApiImage:
         SyncPercent=0 if image.state is ImageState.SYNCING else None,
         IsSupportCloudinit=image.os_type is OsType.LINUX,
         SnapshotSet=snapshots,
+        Tags=[_Tag(Key=tag.key, Value=tag.value) for tag in image.tags],
         LicenseType=image.licence_type,
+        ImageFamily=image.family or "",
+        ImageDeprecated=image.deprecated,
     )
 
 
@@ -292,8 +296,9 @@ def from_api(
     ``CreatedTime`` may end in ``Z`` or ``+00:00``; unknown keys are ignored
     (the provider adds keys over time); wrong types or values raise
     :class:`~imagecatalog.InvalidParameterError` naming the JSON path of every
-    bad field.  Keys the model does not keep (``Tags``, ``SnapshotSet``,
-    ``ImageFamily``, ...) are checked, then dropped.
+    bad field.  ``Tags``, ``ImageFamily`` and ``ImageDeprecated`` are kept;
+    keys the model does not keep (``SnapshotSet``, ``SyncPercent``, ...) are
+    checked, then dropped.
     """
     place = Region.of(region)
     try:
@@ -330,6 +335,9 @@ def from_api(
             created_at=wire.CreatedTime,
             licence_type=wire.LicenseType,
             shared_with=shares,
+            tags=check_tags([(tag.Key, tag.Value) for tag in wire.Tags]),
+            family=wire.ImageFamily or None,
+            deprecated=wire.ImageDeprecated,
         )
     except InvalidParameterError as error:
         raise InvalidParameterError(

@@ -52,10 +52,12 @@ from imagecatalog.images import (
     SharePermission,
     Support,
     check_description,
+    check_family,
     check_image_name,
+    check_text,
 )
 from imagecatalog.importing import check_image_url, check_os_version, importable_platform
-from imagecatalog.instances import Instance, InstancePage
+from imagecatalog.instances import Instance, InstancePage, check_zone
 from imagecatalog.lifecycle import Operation
 from imagecatalog.limits import Limits, Quota
 from imagecatalog.memory import InMemoryImageRepository
@@ -63,6 +65,7 @@ from imagecatalog.public_catalog import builtin_public_images
 from imagecatalog.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ImageQuery
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogStore, adapt_store
+from imagecatalog.tags import Tag, check_tags
 
 __all__ = ["MAX_PAGE_SIZE", "ImageService", "ProviderOperations", "UnitOfWork"]
 
@@ -332,6 +335,21 @@ class ImageService:
             raise ImageNotFoundError(image_id, account=viewer, region=place)
         return found
 
+    def describe_image_from_family(
+        self, caller: Account | str, region: Region | str, family: str
+    ) -> Image | None:
+        """The image of image *family* to launch now (DescribeImageFromFamily):
+        of the images *caller* sees in *region*, the newest ``NORMAL`` image of
+        the family that is not deprecated, or None if there is none."""
+        viewer = Account.of(caller)
+        place = Region.of(region)
+        name = require_str(family, "family")
+        catalog = self._catalog
+        with self._store.transaction():
+            catalog.viewer(viewer)
+            found = views.image_from_family(catalog.store, viewer, place, name)
+        return None if found is None else found[0]
+
     def get_instance(
         self,
         caller: Account | str,
@@ -415,20 +433,35 @@ class ImageService:
     # Instances and custom images ------------------------------------------------
 
     def launch_instance(
-        self, caller: Account | str, image_id: Image | str, *, region: Region | str | None = None
+        self,
+        caller: Account | str,
+        image_id: Image | str,
+        *,
+        region: Region | str | None = None,
+        zone: str | None = None,
     ) -> Instance:
         """Launch an instance from a public, own or shared ``NORMAL`` image.
 
         The instance runs in the image's region; its ``charges`` say what it
         adds to the bill (:func:`imagecatalog.pricing.launch_charges`).  If the
         caller keeps a trust list, a shared image must come from a trusted owner.
+        *zone* (``<region>-<number>``) is the zone it runs in; it needs *region*,
+        the region the zone is in (by default, the region's first zone).
         """
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
         place = _region_or_none(region)
+        if zone is not None:
+            if place is None:
+                raise InvalidParameterError(
+                    "a zone needs the region it is in: pass region= too",
+                    parameter="zone",
+                    value=zone,
+                )
+            zone = check_zone(zone, place)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.launch_instance(catalog, owner, image_id, place)
+            return handlers.launch_instance(catalog, owner, image_id, place, zone)
 
     def create_image(
         self,
@@ -438,21 +471,34 @@ class ImageService:
         name: str,
         description: str = "",
         region: Region | str | None = None,
+        tags: Iterable[Tag | tuple[str, str]] = (),
+        family: str | None = None,
     ) -> Image:
         """Make a custom image from an instance *caller* owns (CreateImage).
 
         The image lands in the instance's region with its OS, platform,
         architecture and system-disk size, and counts against the quota there.
+        It carries *tags* (:class:`~imagecatalog.tags.Tag` or ``(key, value)``
+        pairs, the tag service's rules) and joins image *family*, if given.
         """
         owner = Account.of(caller)
         instance_id = instance_id_of(instance_id)
         name = check_image_name(name)
         description = check_description(description)
         place = _region_or_none(region)
+        checked_tags = check_tags(tags)
+        checked_family = None if family is None else check_family(family)
         catalog = self._catalog
         with self._store.transaction():
             return handlers.create_image(
-                catalog, owner, instance_id, name=name, description=description, region=place
+                catalog,
+                owner,
+                instance_id,
+                name=name,
+                description=description,
+                region=place,
+                tags=checked_tags,
+                family=checked_family,
             )
 
     def import_image(
@@ -470,13 +516,16 @@ class ImageService:
         force: bool = False,
         size_gb: int = 50,
         boot_mode: BootMode | str = BootMode.LEGACY_BIOS,
+        tags: Iterable[Tag | tuple[str, str]] = (),
+        family: str | None = None,
     ) -> Image:
         """Import an image file from object storage into *region* (ImportImage).
 
         *platform* is one of :data:`~imagecatalog.importing.IMPORTABLE_PLATFORMS`
         and decides the OS type; *architecture* accepts ``arm_64``.  ISO files
         need ``force=True``.  *boot_mode* is ``Legacy BIOS`` (the default) or
-        ``UEFI``.  The image counts against the quota in *region*.
+        ``UEFI``.  *tags* and *family* as for :meth:`create_image`.  The image
+        counts against the quota in *region*.
         """
         owner = Account.of(caller)
         check_image_url(image_url, force=require_bool(force, "force"))
@@ -506,6 +555,8 @@ class ImageService:
             boot_mode=parse_enum(
                 BootMode, boot_mode, "boot_mode", code=ErrorCode.INVALID_BOOT_MODE
             ),
+            tags=check_tags(tags),
+            family=None if family is None else check_family(family),
         )
         catalog = self._catalog
         with self._store.transaction():
@@ -519,6 +570,8 @@ class ImageService:
         *,
         name: str | None = None,
         region: Region | str | None = None,
+        encrypt: bool = False,
+        kms_key_id: str | None = None,
     ) -> tuple[Image, ...]:
         """Copy *caller*'s ``NORMAL`` custom image to other regions (SyncImages).
 
@@ -529,15 +582,31 @@ class ImageService:
         Under a profile with ``receivers_may_copy`` (:meth:`Limits.newest`), an
         account an image is shared with may copy it too, into the image's own
         region only: the copy is a custom image of the caller's own.
+
+        With *encrypt*, the copy is an encrypted custom image in the image's own
+        region (the one destination allowed), under *kms_key_id* (None: the
+        provider's default key); encrypted images are neither copied nor shared.
         """
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
         destinations = batch(destination_regions, "destination_regions", Region.of)
         new_name = None if name is None else check_image_name(name)
         place = _region_or_none(region)
+        encryption = None
+        if require_bool(encrypt, "encrypt"):
+            key = None if kms_key_id is None else check_text(kms_key_id, "kms_key_id", 128)
+            encryption = handlers.Encryption(kms_key_id=key)
+        elif kms_key_id is not None:
+            raise InvalidParameterError(
+                "kms_key_id is the key of an encrypted copy: pass encrypt=True with it",
+                parameter="kms_key_id",
+                value=kms_key_id,
+            )
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.copy_image(catalog, owner, image_id, destinations, new_name, place)
+            return handlers.copy_image(
+                catalog, owner, image_id, destinations, new_name, place, encryption
+            )
 
     def modify_image(
         self,
@@ -547,24 +616,36 @@ class ImageService:
         name: str | None = None,
         description: str | None = None,
         region: Region | str | None = None,
+        family: str | None = None,
+        deprecated: bool | None = None,
     ) -> Image:
-        """Rename or re-describe *caller*'s custom image (ModifyImageAttribute)."""
+        """Change *caller*'s custom image (ModifyImageAttribute): its name,
+        description, image *family* (``""`` takes it out of its family) or
+        whether it is *deprecated*; any one of them, or several."""
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
-        if name is None and description is None:
+        if name is None and description is None and family is None and deprecated is None:
             raise InvalidParameterError(
-                "modify_image needs a new name, a new description, or both",
+                "modify_image needs a new name, description, family or deprecation",
                 parameter="name",
                 value=None,
                 code=ErrorCode.INVALID_PARAMETER,
             )
         new_name = None if name is None else check_image_name(name)
         new_description = None if description is None else check_description(description)
+        new_family = None if family is None or family == "" else check_family(family)
         place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
             return handlers.modify_image(
-                catalog, owner, image_id, name=new_name, description=new_description, region=place
+                catalog,
+                owner,
+                image_id,
+                name=new_name,
+                description=new_description,
+                region=place,
+                family="" if family == "" else new_family,
+                deprecated=None if deprecated is None else require_bool(deprecated, "deprecated"),
             )
 
     def delete_images(
@@ -613,16 +694,23 @@ class ImageService:
         account_ids: Iterable[Account | str],
         *,
         region: Region | str | None = None,
+        missing_ok: bool = False,
     ) -> Image:
         """Cancel shares of *caller*'s image, at once (ModifyImageSharePermission
-        CANCEL).  All or none."""
+        CANCEL).  All or none.  An account that holds no share is
+        :class:`~imagecatalog.SharingError` (``FailedOperation.AccountNotShared``),
+        unless *missing_ok*: then it is passed over, as the live API's CANCEL
+        does (and an empty list cancels nothing)."""
         owner = Account.of(caller)
         image_id = image_id_of(image_id)
-        accounts = batch(account_ids, "account_ids", Account.of)
+        missing_ok = require_bool(missing_ok, "missing_ok")
+        accounts = batch(account_ids, "account_ids", Account.of, allow_empty=missing_ok)
         place = _region_or_none(region)
         catalog = self._catalog
         with self._store.transaction():
-            return handlers.unshare_image(catalog, owner, image_id, accounts, place)
+            return handlers.unshare_image(
+                catalog, owner, image_id, accounts, place, missing_ok=missing_ok
+            )
 
     # Deprecated: the provider's side moved to ``service.provider`` --------------
 

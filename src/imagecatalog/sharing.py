@@ -36,8 +36,15 @@ _SHARE, _BYOL = Operation.SHARE, LicenceType.BYOL
 
 def check_shareable(image: Image) -> None:
     """An image can be shared (and stay shared) only while NORMAL, and never a BYOL
-    (bring-your-own-licence) image."""
+    (bring-your-own-licence) image nor an encrypted one."""
     check_state(image, _SHARE)
+    if image.encrypted:
+        raise SharingError(
+            f"cannot share image {image.id}: it is encrypted, and the provider does not "
+            "share encrypted images; share an unencrypted copy",
+            image_id=image.id,
+            code=ErrorCode.ENCRYPTED_IMAGES_NOT_SUPPORTED,
+        )
     if image.licence_type is _BYOL:
         raise SharingError(
             f"cannot share image {image.id}: it is a BYOL (bring-your-own-licence) image, "
@@ -94,9 +101,12 @@ def check_share(
     check_share_limit(image, len(accounts), limit)
 
 
-def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> None:
+def check_unshare(
+    image: Image, owner: Account, accounts: Sequence[Account], *, missing_ok: bool = False
+) -> None:
     """Cancelling needs a share to cancel: the owner was never shared with, and
-    every account named must currently hold a share."""
+    every account named must currently hold a share (unless *missing_ok*: then
+    an account without one is passed over, as the live API's CANCEL does)."""
     if owner in accounts:
         raise SharingError(
             f"cannot cancel a share of image {image.id} with account {owner.id}: that is "
@@ -106,7 +116,7 @@ def check_unshare(image: Image, owner: Account, accounts: Sequence[Account]) -> 
             code=ErrorCode.ACCOUNT_IS_YOURSELF,
         )
     missing = [account for account in accounts if account.id not in image.shared_account_ids]
-    if missing:
+    if missing and not missing_ok:
         raise SharingError(
             f"image {image.id} is not shared with account(s) "
             f"{', '.join(account.id for account in missing)}; "

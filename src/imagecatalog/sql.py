@@ -72,12 +72,12 @@ from imagecatalog.repository import LegacyRepositoryMethods
 __all__ = ["REVISIONS", "SCHEMA_VERSION", "VERSION_TABLE", "SqlImageRepository"]
 
 #: The schema version this release writes and reads.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Where Alembic records the migrations a database has had (its own name, so that
 #: it never meets an application's own Alembic table in the same schema).
 VERSION_TABLE = "imagecatalog_alembic_version"
 #: The Alembic revision of each schema version (schema 1 is what 0.1.0 created).
-REVISIONS = {1: "s0001", 2: "s0002"}
+REVISIONS = {1: "s0001", 2: "s0002", 3: "s0003"}
 
 _METADATA = sa.MetaData()
 
@@ -115,6 +115,11 @@ _IMAGES = sa.Table(
     sa.Column("support", sa.String(16), nullable=True),
     sa.Column("copied_from", sa.String(12), nullable=True),
     sa.Column("boot_mode", sa.String(16), nullable=False, server_default="Legacy BIOS"),
+    sa.Column("tags", sa.Text, nullable=False, server_default="[]"),  # JSON [{key, value}]
+    sa.Column("family", sa.String(60), nullable=True),
+    sa.Column("deprecated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("encrypted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("kms_key_id", sa.String(128), nullable=True),
     # Listing order within each group, and the name rule:
     sa.Index(
         "ix_ic_images_public",
@@ -161,6 +166,7 @@ _INSTANCES = sa.Table(
     sa.Column("launched_at", sa.String(40), nullable=False),
     sa.Column("charges", sa.Text, nullable=False),  # JSON list
     sa.Column("boot_mode", sa.String(16), nullable=False, server_default="Legacy BIOS"),
+    sa.Column("zone", sa.String(40), nullable=True),  # NULL: the region's first zone
     # An owner's instances in launch order, everywhere or in one region:
     sa.Index("ix_ic_instances_owner", "owner", "launched_at", "id"),
     sa.Index("ix_ic_instances_owner_region", "owner", "region", "launched_at", "id"),
@@ -548,12 +554,14 @@ def _image_row(record: ImageRecord) -> dict[str, Any]:
     row = to_data(record)
     del row["shared_with"]
     row["software"] = json.dumps(row["software"])
+    row["tags"] = json.dumps(row["tags"], ensure_ascii=False)
     return row
 
 
 def _image(row: Any, shares: list[dict[str, str]]) -> Image:
     data = dict(row._mapping)
     data["software"] = json.loads(data["software"])
+    data["tags"] = json.loads(data["tags"])
     data["shared_with"] = shares
     return image_from_record(from_data(data, ImageRecord))
 

@@ -14,13 +14,19 @@ from collections.abc import Sequence
 
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import StoreError
-from imagecatalog.images import Image, ImageKind, ImagePage
+from imagecatalog.images import Image, ImageKind, ImagePage, ImageState
 from imagecatalog.instances import Instance, InstancePage
 from imagecatalog.query import KIND_ORDER, ImageGroup, ImageQuery
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogReader
 
-__all__ = ["describe_images", "describe_instances", "owned_instance", "visible_image"]
+__all__ = [
+    "describe_images",
+    "describe_instances",
+    "image_from_family",
+    "owned_instance",
+    "visible_image",
+]
 
 
 def describe_images(
@@ -46,6 +52,28 @@ def describe_images(
     return ImagePage(
         items=items, kinds=kinds, total_count=total, offset=query.offset, limit=query.limit
     )
+
+
+def image_from_family(
+    store: CatalogReader, viewer: Account, region: Region, family: str
+) -> tuple[Image, ImageKind] | None:
+    """The image of *family* that DescribeImageFromFamily answers: among the
+    images *viewer* sees in *region*, the newest ``NORMAL``, not deprecated one
+    of the family (by creation time; a service never gives two images one
+    time), or None."""
+    query = ImageQuery(families=[family])
+    best: tuple[Image, ImageKind] | None = None
+    for group in ImageGroup.visible_to(viewer, region):
+        count, _ = store.select_images(group, query, 0, 0)
+        if not count:
+            continue
+        _, found = store.select_images(group, query, 0, count)
+        for image in _as_seen(store, group, found, viewer.id):
+            if image.state is not _NORMAL or image.deprecated or image.family != family:
+                continue
+            if best is None or (image.created_at, image.id) > (best[0].created_at, best[0].id):
+                best = (image, group.kind)
+    return best
 
 
 def _as_seen(
@@ -82,6 +110,7 @@ def _as_seen(
 
 
 _PUBLIC, _CUSTOM = ImageKind.PUBLIC.value, ImageKind.CUSTOM.value
+_NORMAL = ImageState.NORMAL
 
 
 def _outside(store: CatalogReader, image: Image, group: ImageGroup) -> StoreError:

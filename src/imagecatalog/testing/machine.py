@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 )
 
 from imagecatalog._deprecation import deprecated
+from imagecatalog._legacy import LegacyStoreAdapter
 from imagecatalog.accounts import Account
 from imagecatalog.exceptions import ImageCatalogError
 from imagecatalog.images import Image
@@ -184,7 +185,11 @@ class CatalogMachine(RuleBasedStateMachine):
         registered accounts only or every account (as the live API)."""
         self.instant = instant
         self.model.receivers_may_copy = receivers_may_copy
-        self.model.open_accounts = open_accounts
+        # A store written to 0.1.0's protocol cannot remove an account again, so a
+        # refused call that registered one (open accounts) could not be undone.
+        self.model.open_accounts = open_accounts and not isinstance(
+            self.service.store, LegacyStoreAdapter
+        )
         self.service = self.new_service()
         ids = []
         for image in self.service.contents().images:
