@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tencentcloud.cvm.v20170312 import models
+
 from imagecatalog.tencentcloud import MockCvm
 from tests.sdk import call, placement, refused, sdk_filter, ubuntu
 
@@ -57,3 +59,40 @@ def test_describe_instances_filters(cvm: MockCvm) -> None:
         "UnsupportedOperation",  # ours: a documented filter this fake does not model
         lambda: call("DescribeInstances", Filters=[sdk_filter("vpc-id", "vpc-12345678")]),
     )
+
+
+def test_run_instances_needs_a_placement(cvm: MockCvm) -> None:
+    """RunInstancesRequest.Placement: "如果您不指定LaunchTemplate参数，则Placement为
+    必选参数" (MissingParameter, the common code, as for any required one); its
+    Zone must be one of the request's region (InvalidZone.MismatchRegion, in
+    RunInstances' list); the instance runs there (DescribeInstances' Placement)."""
+    before = cvm.service.contents()
+    refused("MissingParameter", lambda: call("RunInstances", ImageId=ubuntu(cvm)))
+    refused(
+        "MissingParameter",
+        lambda: call("RunInstances", ImageId=ubuntu(cvm), Placement=models.Placement()),
+    )
+    refused(
+        "InvalidZone.MismatchRegion",
+        lambda: call("RunInstances", ImageId=ubuntu(cvm), Placement=placement("ap-shanghai")),
+    )
+    assert cvm.service.contents() == before
+    zone = models.Placement()
+    zone.Zone = "ap-guangzhou-6"
+    [instance_id] = call("RunInstances", ImageId=ubuntu(cvm), Placement=zone).InstanceIdSet
+    [described] = call("DescribeInstances", InstanceIds=[instance_id]).InstanceSet
+    assert described.Placement.Zone == "ap-guangzhou-6"
+
+
+def test_instance_count_is_one_to_five_hundred(cvm: MockCvm) -> None:
+    """InstanceCount: "包年包月实例取值范围：[1，500]，按量计费实例取值范围：[1，500]";
+    out of range is InvalidParameterValue.Range (RunInstances' list)."""
+    for count in (0, 501):
+        refused("InvalidParameterValue.Range", lambda count=count: launch(cvm, count))
+    assert len(launch(cvm, 500)) == 500
+
+
+def test_launch_templates_are_not_modelled(cvm: MockCvm) -> None:
+    template = models.LaunchTemplate()
+    template.LaunchTemplateId = "lt-12345678"
+    refused("UnsupportedOperation", lambda: call("RunInstances", LaunchTemplate=template))
