@@ -69,6 +69,6 @@ def test_a_failed_build_cleans_up_after_itself() -> None:
     """A copy region of the wrong name fails SyncImages (InvalidRegion.NotFound);
     the build deletes the image it made, as packer's cleanup does."""
     with mock_cvm(credentials={"AKIDci": ALICE}) as cvm:
-        with pytest.raises(BuildError, match="InvalidRegion.NotFound"):
+        with pytest.raises(BuildError, match=r"InvalidRegion\.NotFound"):
             build(config("web-broken", copy_regions=["ap-nowhere"]))
         assert cvm.service.image_quota(ALICE, "ap-guangzhou").used == 0
