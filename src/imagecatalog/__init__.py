@@ -51,6 +51,7 @@ from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
 from imagecatalog.repository import CatalogReader, CatalogStore
 from imagecatalog.service import ImageService, ProviderOperations, UnitOfWork
+from imagecatalog.tags import Tag
 
 __all__ = [
     "Account",
@@ -94,6 +95,7 @@ __all__ = [
     "SnapshotError",
     "StoreError",
     "Support",
+    "Tag",
     "UnitOfWork",
     "UnsupportedOperationError",
     "UntrustedImageError",
