@@ -341,6 +341,17 @@ def a_malformed_instance_type() -> Attempt:
     return service, cvm_request(service, "DescribeImages", {"InstanceType": "big one"})
 
 
+@raises(ErrorCode.UNAUTHORIZED_OPERATION, PermissionDeniedError)
+def modifying_a_public_image_through_the_api() -> Attempt:
+    """ModifyImageAttribute lists no code for a public image; the API's common parent
+    code UnauthorizedOperation stands for the service's ImageNotBelongToAccount."""
+    service = alices_catalog().build()
+    public = service.describe_images(ALICE, GUANGZHOU, kinds=["PUBLIC_IMAGE"])[0]
+    return service, cvm_request(
+        service, "ModifyImageAttribute", {"ImageId": public.id, "ImageName": "mine"}
+    )
+
+
 @raises(ErrorCode.UNKNOWN_PARAMETER, InvalidParameterError)
 def a_parameter_the_action_does_not_define() -> Attempt:
     """A parameter of another action (DeleteImages has no ImageId) is UnknownParameter."""

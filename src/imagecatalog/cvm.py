@@ -194,6 +194,16 @@ ACTION_PARAMETERS: Mapping[str, frozenset[str]] = {
 _API_CODES: Mapping[tuple[str, str], ErrorCode] = {
     # "无效的账户Id" (errorcodes.py): the one account code the actions document.
     ("*", ErrorCode.INVALID_ACCOUNT_ID_MALFORMED): ErrorCode.INVALID_ACCOUNT_ID_NOT_FOUND,
+    # CreateImage documents InvalidInstanceId.NotFound only ("无效实例ID").
+    (
+        "CreateImage",
+        ErrorCode.INVALID_INSTANCE_ID_MALFORMED,
+    ): ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
+    # ModifyImageAttribute lists no code for a public image: the common parent code.
+    (
+        "ModifyImageAttribute",
+        ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
+    ): ErrorCode.UNAUTHORIZED_OPERATION,
 }
 
 

@@ -113,6 +113,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_INSTANCE_ID_NOT_FOUND = "InvalidInstanceId.NotFound"
     # Permission: the caller sees the image but the operation is not theirs.
     IMAGE_NOT_BELONG_TO_ACCOUNT = "UnauthorizedOperation.ImageNotBelongToAccount"
+    #: The API's common code for an operation the caller may not do.
+    UNAUTHORIZED_OPERATION = "UnauthorizedOperation"
     SHARED_IMAGE_MODIFY_UNSUPPORTED = "UnsupportedOperation.SharedImageModifyUnsupported"
     INVALID_IMAGE_ID_IS_SHARED = "InvalidParameterValue.InvalidImageIdIsShared"
     INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID = "InvalidParameterValue.InvalidImageId"

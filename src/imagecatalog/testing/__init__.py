@@ -103,6 +103,8 @@ class CatalogBuilder:
     :func:`stepping_clock` unless *clock* is given.  With ``instant=False`` the
     built service works step by step (see :class:`~imagecatalog.ImageService`),
     but the images the builder itself makes are completed: they are ``NORMAL``.
+    *strict_accounts* is the service's (False: every well-formed account exists,
+    as under ``mock_cvm``).
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class CatalogBuilder:
         seed: int = 0,
         instant: bool = True,
         repository: CatalogStore | None = None,
+        strict_accounts: bool = True,
     ) -> None:
         store = replaced_argument(
             store, repository, where="CatalogBuilder", new_name="store", old_name="repository"
@@ -124,6 +127,7 @@ class CatalogBuilder:
             clock=stepping_clock() if clock is None else clock,
             instant=instant,
             id_seed=seed,
+            strict_accounts=strict_accounts,
         )
         self._instant = instant
 
