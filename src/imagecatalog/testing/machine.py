@@ -65,6 +65,8 @@ NAMES = CATALOG_NAMES
 OWNER = "owner"
 #: Callers of owner-only operations: usually the owner, so that the machine gets
 #: deep quickly, sometimes another account or one that does not exist.
+#: The image families the machine puts images in.
+FAMILIES = ("web-daily", "db-daily")
 #: Stands for an account the image is shared with.
 RECEIVER = "receiver"
 MOSTLY_OWNER = st.sampled_from((OWNER, OWNER, OWNER, OWNER, *ACCOUNTS, STRANGER))
@@ -378,6 +380,7 @@ class CatalogMachine(RuleBasedStateMachine):
                 platform=source.platform,
                 os_type=source.os_type,
                 architecture=source.architecture,
+                family=source.family,  # a copy stays in its family, not deprecated
             )
         return multiple(*(copy.id for copy in copies))
 
@@ -508,6 +511,72 @@ class CatalogMachine(RuleBasedStateMachine):
 
         if self.run(lambda: self.service.modify_image(caller, image, name=name), verdict):
             model.images[image].name = name
+
+    @rule(
+        caller=MOSTLY_OWNER,
+        image=customs,
+        family=st.sampled_from((*FAMILIES, "", None)),
+        deprecated=st.sampled_from((True, False, None)),
+    )
+    def set_family(
+        self, caller: str, image: str, family: str | None, deprecated: bool | None
+    ) -> None:
+        """ModifyImageAttribute's ImageFamily ("" leaves the family) and
+        ImageDeprecated, alone or together."""
+        model = self.model
+        caller = self.owner_or(caller, image)
+
+        def verdict() -> None:
+            if family is None and deprecated is None:
+                raise Refused("InvalidParameter")
+            model.caller(caller)
+            found = model.owned(
+                caller, image, NOT_BELONG, "UnsupportedOperation.SharedImageModifyUnsupported"
+            )
+            if found.state in IN_PROGRESS:
+                raise Refused("InvalidImageId.IncorrectState")
+
+        call = lambda: self.service.modify_image(  # noqa: E731
+            caller, image, family=family, deprecated=deprecated
+        )
+        if self.run(call, verdict):
+            found = self.model.images[image]
+            if family is not None:
+                found.family = family or None
+            if deprecated is not None:
+                found.deprecated = deprecated
+
+    @rule(
+        caller=st.sampled_from((*ACCOUNTS, STRANGER)),
+        region=st.sampled_from(REGIONS),
+        family=st.sampled_from(FAMILIES),
+        near_a_member=st.booleans(),
+        data=st.data(),
+    )
+    def image_from_family(
+        self, caller: str, region: str, family: str, near_a_member: bool, data: st.DataObject
+    ) -> None:
+        """DescribeImageFromFamily answers what the model picks: the newest NORMAL,
+        not deprecated image of the family the caller sees in the region (asked,
+        now and then, where an image of a family is, by its owner or a receiver)."""
+        model = self.model
+        members = sorted(key for key, image in model.images.items() if image.family)
+        if near_a_member and members:
+            found = model.images[data.draw(st.sampled_from(members), label="member")]
+            assert found.owner is not None and found.family is not None
+            caller = data.draw(st.sampled_from([found.owner, *found.shares]), label="caller")
+            region, family = found.region, found.family
+
+        def verdict() -> str | None:
+            model.caller(caller)
+            return model.newest_in_family(caller, region, family)
+
+        outcome = self.run(
+            lambda: self.service.describe_image_from_family(caller, region, family), verdict
+        )
+        if outcome is not None:
+            found, expected = outcome
+            assert (None if found is None else found.id) == expected
 
     @rule(caller=MOSTLY_OWNER, chosen=st.lists(customs, min_size=1, max_size=2, unique=True))
     def delete(self, caller: str, chosen: list[str]) -> None:
@@ -770,6 +839,7 @@ class CatalogMachine(RuleBasedStateMachine):
                 expected.architecture,
             )
             assert [share.account.id for share in image.shared_with] == expected.shares
+            assert (image.family, image.deprecated) == (expected.family, expected.deprecated)
 
     @invariant()
     def catalog_invariants_hold(self) -> None:

@@ -66,6 +66,8 @@ class ModelImage:
     os_type: str = "Linux"
     architecture: str = "x86_64"
     shares: list[str] = field(default_factory=list)
+    family: str | None = None
+    deprecated: bool = False
 
 
 class Model:
@@ -158,6 +160,22 @@ class Model:
                 continue
             seen.append((KIND_ORDER[kind], image.sequence, image_id))
         return [image_id for _, _, image_id in sorted(seen)]
+
+    def newest_in_family(self, viewer: str, region: str, family: str) -> str | None:
+        """DescribeImageFromFamily: of the images *viewer* sees in *region*, the
+        one of *family* created last that is NORMAL and not deprecated."""
+        best: tuple[int, str] | None = None
+        for image_id, image in self.images.items():
+            if (
+                image.region == region
+                and self.kind(viewer, image_id) is not None
+                and image.family == family
+                and image.state == "NORMAL"
+                and not image.deprecated
+                and (best is None or image.sequence > best[0])
+            ):
+                best = (image.sequence, image_id)
+        return None if best is None else best[1]
 
     def snapshot(self) -> tuple[object, ...]:
         """Everything the model holds, to restore after an undone block."""
