@@ -529,6 +529,27 @@ def sharing_an_encrypted_copy() -> Attempt:
     return service, lambda: service.share_image(ALICE, secret, [BOB])
 
 
+@raises(ErrorCode.SYNC_ENCRYPT_IMAGE_NOT_SUPPORT, InvalidParameterError)
+def bob_asking_an_encrypted_copy_of_a_shared_image() -> Attempt:
+    """Under the newest profile a receiver may copy a shared image, but only
+    unencrypted: an encrypted copy is made of one's own image (SyncImages lists
+    UnsupportedOperation.SyncEncryptImageNotSupport, "指定的镜像不支持转为加密自定义镜像")."""
+    builder = alices_catalog(limits=Limits.newest())
+    service, web = builder.build(), builder.image(WEB)
+    return service, lambda: service.copy_image(BOB, web, [GUANGZHOU], encrypt=True)
+
+
+@raises(ErrorCode.INVALID_KMS_KEY_ID, InvalidParameterError)
+def an_encrypted_copy_under_a_key_id_too_long() -> Attempt:
+    """A KMS key ID has at most 128 characters (SyncImages lists
+    InvalidParameter.InvalidKmsKeyId, "指定的 KMS 密钥 ID 非法")."""
+    builder = alices_catalog()
+    service, db = builder.build(), builder.image(DB)
+    return service, lambda: service.copy_image(
+        ALICE, db, [GUANGZHOU], name="db-encrypted", encrypt=True, kms_key_id="k" * 129
+    )
+
+
 @raises(ErrorCode.TAG_QUOTA_LIMIT_EXCEEDED, InvalidParameterError)
 def fifty_one_tags() -> Attempt:
     """A resource holds at most 50 tags (the tag service's limits)."""

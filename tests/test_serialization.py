@@ -112,6 +112,46 @@ def test_round_trip_keeps_what_the_api_carries(catalog: CatalogBuilder) -> None:
         assert to_api(back, viewer) == to_api(image, viewer)
 
 
+def test_what_the_provider_hands_back_loads_though_no_caller_may_create_it(
+    catalog: CatalogBuilder,
+) -> None:
+    """Reading is not creating: the provider's own system tags (``qcs:project``)
+    and family names outside the rule this fake gives callers load from the
+    API's JSON, and survive the trip back."""
+    data = to_api(catalog.image("web-golden"), ALICE)
+    data["Tags"] = [{"Key": "qcs:project", "Value": "0"}, {"Key": "team", "Value": "web"}]
+    data["ImageFamily"] = "家族 daily"
+    back = from_api(data, region="ap-guangzhou", viewer=ALICE)
+    assert [(tag.key, tag.value) for tag in back.tags] == [("qcs:project", "0"), ("team", "web")]
+    assert back.family == "家族 daily"
+    assert to_api(back, ALICE)["Tags"] == data["Tags"]
+    service = CatalogBuilder().accounts(ALICE).build()
+    with pytest.raises(InvalidParameterError) as reserved:
+        service.import_image(
+            ALICE,
+            "ap-guangzhou",
+            name="erp",
+            image_url="https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2",
+            platform="Ubuntu",
+            os_version="22.04",
+            architecture="x86_64",
+            tags=[("qcs:project", "0")],
+        )
+    assert reserved.value.code == ErrorCode.TAG_KEY_RESERVED
+    with pytest.raises(InvalidParameterError) as family:
+        service.import_image(
+            ALICE,
+            "ap-guangzhou",
+            name="erp",
+            image_url="https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2",
+            platform="Ubuntu",
+            os_version="22.04",
+            architecture="x86_64",
+            family="家族 daily",
+        )
+    assert family.value.code == ErrorCode.INVALID_IMAGE_FAMILY
+
+
 @given(ic.images())
 def test_any_image_survives_the_trip(image: Image) -> None:
     """Every image reads back from its provider JSON with every field the API carries."""

@@ -183,3 +183,34 @@ def attempt(service: ImageService, kind: str, caller: str, image_id: str, other:
     except ImageCatalogError as error:
         return error.code
     return "ok"
+
+
+def test_a_mock_cvm_catalog_reloads_with_open_accounts(tmp_path: Path) -> None:
+    """A snapshot of ``mock_cvm()``'s catalog reloads as it served: its limits
+    travel in the file, and ``strict_accounts=False`` opens its accounts again."""
+    from imagecatalog.tencentcloud import mock_cvm
+
+    with mock_cvm() as cvm:
+        save(cvm.service, tmp_path / "catalog.json")
+    strict = load(tmp_path / "catalog.json")
+    assert strict.strict_accounts and strict.limits == cvm.service.limits
+    reopened = load(tmp_path / "catalog.json", strict_accounts=False)
+    assert not reopened.strict_accounts and reopened.limits == cvm.service.limits
+    public = reopened.describe_images("200012345678", "ap-guangzhou").items[0]
+    instance = reopened.launch_instance("200012345678", public.id)  # never registered
+    assert instance.owner.id == "200012345678"
+    assert not restore(dump(cvm.service), strict_accounts=False).strict_accounts
+
+
+def test_an_instance_in_another_regions_zone_is_refused() -> None:
+    """An instance's zone is a zone of its region, in a snapshot as anywhere."""
+    service = CatalogBuilder().accounts("100000000001").build()
+    public = service.provider.add_builtin_public_images()[0]
+    service.launch_instance(
+        "100000000001", public.id, region=public.region, zone=f"{public.region.id}-3"
+    )
+    data = dump(service)
+    assert data["instances"][0]["zone"] == f"{public.region.id}-3"
+    data["instances"][0]["zone"] = "ap-shanghai-7" + "0" * 40
+    with pytest.raises(SnapshotError, match=r"zone .* \$\.instances\[0\]"):
+        restore(data)

@@ -320,7 +320,16 @@ def copy_image(
 ) -> tuple[Image, ...]:
     profile = catalog.caller(caller)
     source, kind = catalog.visible(caller, image_id, region)
-    if kind is _SHARED_KIND and catalog.limits.receivers_may_copy and encryption is None:
+    if kind is _SHARED_KIND and catalog.limits.receivers_may_copy:
+        if encryption is not None:
+            raise InvalidParameterError(
+                f"image {source.id} is shared with you, and an encrypted copy can be made "
+                "only of an image of your own: copy it unencrypted into its region, then "
+                "make an encrypted copy of your copy",
+                parameter="encrypt",
+                value=True,
+                code=ErrorCode.SYNC_ENCRYPT_IMAGE_NOT_SUPPORT,
+            )
         return _copy_shared_image(catalog, profile, source, kind, destinations, name)
     require_owner(source, kind, caller, _COPY)
     check_state(source, _COPY)

@@ -199,6 +199,14 @@ _API_CODES: Mapping[tuple[str, str], ErrorCode] = {
         "CreateImage",
         ErrorCode.INVALID_INSTANCE_ID_MALFORMED,
     ): ErrorCode.INVALID_INSTANCE_ID_NOT_FOUND,
+    # SyncImages of an image that is not the caller's (public, or shared under a
+    # profile where receivers may not copy): "镜像不允许执行该操作".
+    (
+        "SyncImages",
+        ErrorCode.IMAGE_NOT_BELONG_TO_ACCOUNT,
+    ): ErrorCode.INVALID_PARAMETER_VALUE_INVALID_IMAGE_ID,
+    # SyncImages lists no code for a name too long: the common parent code.
+    ("SyncImages", ErrorCode.INVALID_PARAMETER_VALUE_TOO_LARGE): ErrorCode.INVALID_PARAMETER_VALUE,
     # ModifyImageAttribute lists no code for a public image: the common parent code.
     (
         "ModifyImageAttribute",
@@ -649,14 +657,30 @@ class CvmActions:
                 value=len(wanted),
                 code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
             )
+        zones: list[str] | None = None
         if filters is not None:
-            wanted, matches_all = _instance_filters(filters, region)
+            wanted, zones, matches_all = _instance_filters(filters)
             if not matches_all:
                 return {"TotalCount": 0, "InstanceSet": []}
-        page = self.service.describe_instances(
-            caller, region, instance_ids=wanted, offset=offset, limit=limit
-        )
-        return {"TotalCount": page.total_count, "InstanceSet": [_instance(i) for i in page]}
+        if zones is None:
+            page = self.service.describe_instances(
+                caller, region, instance_ids=wanted, offset=offset, limit=limit
+            )
+            return {"TotalCount": page.total_count, "InstanceSet": [_instance(i) for i in page]}
+        # The zone filter: the instances of those zones, paged here.
+        found: list[Instance] = []
+        while True:
+            page = self.service.describe_instances(
+                caller, region, instance_ids=wanted, offset=len(found), limit=100
+            )
+            found.extend(page)
+            if not page.items or len(found) >= page.total_count:
+                break
+        chosen = [instance for instance in found if instance.placement_zone in zones]
+        return {
+            "TotalCount": len(chosen),
+            "InstanceSet": [_instance(i) for i in chosen[offset : offset + limit]],
+        }
 
 
 #: What an instance type looks like (``S5.MEDIUM4``, ``SA5.MEDIUM2``, ``GN7.2XLARGE32``).
@@ -666,27 +690,43 @@ _INSTANCE_TYPE = re.compile(r"[A-Z][A-Z0-9]*\.[A-Z0-9]+")
 MAX_DESCRIBED_INSTANCES = 100
 #: DescribeInstances' filters this fake models; the others are refused as not modelled.
 _INSTANCE_FILTERS = ("instance-id", "zone", "instance-state")
+#: Every filter DescribeInstances documents (its Filters docstring), modelled or not.
+_DOCUMENTED_INSTANCE_FILTERS = frozenset(
+    {
+        "creation-end-time", "creation-start-time", "dedicated-cluster-id", "host-id",
+        "instance-charge-type", "instance-id", "instance-name", "instance-state",
+        "ipv6-address", "private-ip-address", "project-id", "public-ip-address",
+        "security-group-id", "subnet-id", "tag-key", "tag-value", "uuid", "vpc-id", "zone",
+    }
+)  # fmt: skip
 
 
-def _instance_filters(filters: list[Any], region: Region) -> tuple[list[str] | None, bool]:
-    """DescribeInstances' *filters*: the instance IDs they allow (None: any), and
-    whether the zone and state filters let the fake's instances through (every
-    instance here runs in its region's first zone)."""
-    parsed = _filter_values(filters, _INSTANCE_FILTERS, "DescribeInstances")
+def _instance_filters(filters: list[Any]) -> tuple[list[str] | None, list[str] | None, bool]:
+    """DescribeInstances' *filters*: the instance IDs they allow (None: any), the
+    zones they allow (None: any), and whether the state filter lets the fake's
+    instances through (they are all RUNNING)."""
+    parsed = _filter_values(
+        filters, _INSTANCE_FILTERS, "DescribeInstances", documented=_DOCUMENTED_INSTANCE_FILTERS
+    )
     ids: list[str] | None = None
+    zones: list[str] | None = None
     matches_all = True
     for name, values in parsed:
         if name == "instance-id":
             ids = values if ids is None else [i for i in ids if i in values]
         elif name == "zone":
-            matches_all &= f"{region.id}-1" in values
+            zones = values if zones is None else [z for z in zones if z in values]
         else:
             matches_all &= "RUNNING" in values
-    return ids, matches_all
+    return ids, zones, matches_all
 
 
 def _filter_values(
-    filters: list[Any], modelled: tuple[str, ...], action: str
+    filters: list[Any],
+    modelled: tuple[str, ...],
+    action: str,
+    *,
+    documented: frozenset[str] = frozenset(),
 ) -> list[tuple[str, list[str]]]:
     """Each filter's name and values, checked as the API checks them: at most
     10 filters of at most 5 values each."""
@@ -708,6 +748,14 @@ def _filter_values(
             )
         name = _param(item, "Name", str, required=True)
         values = _param(item, "Values", list, required=True)
+        if name not in modelled and name not in documented and not name.startswith("tag:"):
+            raise InvalidParameterError(
+                f"{action} has no filter {name!r}; its filters are "
+                f"{', '.join(sorted(documented | set(modelled)))}",
+                parameter="Filters",
+                value=name,
+                code=ErrorCode.INVALID_FILTER,
+            )
         if name not in modelled:
             raise UnsupportedOperationError(
                 f"the {action} filter {name!r}",

@@ -132,6 +132,8 @@ class ErrorCode(enum.StrEnum):
     ACCOUNT_NOT_SHARED = "FailedOperation.AccountNotShared"
     BYOL_IMAGE_SHARE_FAILED = "FailedOperation.BYOLImageShareFailed"
     ENCRYPTED_IMAGES_NOT_SUPPORTED = "UnsupportedOperation.EncryptedImagesNotSupported"
+    SYNC_ENCRYPT_IMAGE_NOT_SUPPORT = "UnsupportedOperation.SyncEncryptImageNotSupport"
+    INVALID_KMS_KEY_ID = "InvalidParameter.InvalidKmsKeyId"
     INVALID_IMAGE_ID_IN_SHARED = "InvalidImageId.InShared"
     # Names.
     INVALID_IMAGE_NAME_DUPLICATE = "InvalidImageName.Duplicate"

@@ -265,8 +265,17 @@ def check_family(value: object, parameter: str = "family") -> str:
 
 
 def _validate_family(_: object, __: attrs.Attribute[str | None], value: object) -> None:
+    # The value holds any family name the provider hands back; the name rule
+    # (check_family) is for names a caller gives.
     if value is not None:
-        check_family(value)
+        name = check_text(value, "family", MAX_FAMILY_LENGTH)
+        if not name:
+            raise InvalidParameterError(
+                "an image's family is None or a name, not ''",
+                parameter="family",
+                value=value,
+                code=ErrorCode.INVALID_IMAGE_FAMILY,
+            )
 
 
 def _validate_flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
@@ -285,7 +294,7 @@ def _validate_kms_key_id(_: object, __: attrs.Attribute[str | None], value: obje
 
 
 def _validate_tags(_: object, __: attrs.Attribute[tuple[Tag, ...]], value: object) -> None:
-    check_tags(value)
+    check_tags(value, creating=False)
 
 
 def _validate_image_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:

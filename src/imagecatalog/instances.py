@@ -59,9 +59,15 @@ class Instance:
     launched_at: datetime
     #: What running this instance adds to the bill (see :mod:`imagecatalog.pricing`).
     charges: tuple[Charge, ...] = attrs.field(default=(), converter=_charges)
-    #: The availability zone it runs in (RunInstances' ``Placement.Zone``); None:
-    #: the region's first zone, as instances launched before zones were kept.
-    zone: str | None = None
+    #: The availability zone it runs in (RunInstances' ``Placement.Zone``), a zone
+    #: of its region; None: the region's first zone, as instances launched
+    #: before zones were kept.
+    zone: str | None = attrs.field(default=None)
+
+    @zone.validator
+    def _validate_zone(self, _: attrs.Attribute[str | None], value: object) -> None:
+        if value is not None:
+            check_zone(value, self.region)
 
     @property
     def placement_zone(self) -> str:
@@ -74,7 +80,8 @@ def check_zone(value: object, region: Region) -> str:
     (``<region>-<number>``, such as ``ap-guangzhou-3``)."""
     zone = require_str(value, "zone")
     prefix = f"{region.id}-"
-    if not (zone.startswith(prefix) and zone[len(prefix) :].isdigit() and len(zone) <= 40):
+    number = zone[len(prefix) :]
+    if not (zone.startswith(prefix) and number.isascii() and number.isdigit() and len(zone) <= 40):
         raise InvalidParameterError(
             f"zone {zone!r} is not a zone of {region.id}: zones of {region.id} are "
             f"{prefix}<number>, such as {prefix}1",

@@ -434,7 +434,7 @@ def _provider_filters(filters: object) -> list[tuple[str, list[Any]]]:
             )
         name, values = item.get("Name"), item.get("Values")
         is_pair = isinstance(name, str) and name.startswith(TAG_PAIR_FILTER) and len(name) > 4
-        if name not in PROVIDER_FILTERS and not is_pair:
+        if not isinstance(name, str) or (name not in PROVIDER_FILTERS and not is_pair):
             raise InvalidParameterError(
                 f"filter {name!r} is not supported; use one of {', '.join(PROVIDER_FILTERS)} "
                 "or tag:<tag key>",

@@ -335,7 +335,7 @@ def from_api(
             created_at=wire.CreatedTime,
             licence_type=wire.LicenseType,
             shared_with=shares,
-            tags=check_tags([(tag.Key, tag.Value) for tag in wire.Tags]),
+            tags=check_tags([(tag.Key, tag.Value) for tag in wire.Tags], creating=False),
             family=wire.ImageFamily or None,
             deprecated=wire.ImageDeprecated,
         )

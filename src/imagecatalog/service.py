@@ -339,15 +339,18 @@ class ImageService:
         self, caller: Account | str, region: Region | str, family: str
     ) -> Image | None:
         """The image of image *family* to launch now (DescribeImageFromFamily):
-        of the images *caller* sees in *region*, the newest ``NORMAL`` image of
-        the family that is not deprecated, or None if there is none."""
+        of the images *caller* may launch in *region* (a shared image only if
+        its owner is on *caller*'s trust list, when it keeps one), the newest
+        ``NORMAL`` image of the family that is not deprecated, or None."""
         viewer = Account.of(caller)
         place = Region.of(region)
         name = require_str(family, "family")
         catalog = self._catalog
         with self._store.transaction():
-            catalog.viewer(viewer)
-            found = views.image_from_family(catalog.store, viewer, place, name)
+            profile = catalog.viewer(viewer)
+            found = views.image_from_family(
+                catalog.store, viewer, place, name, profile.trusted_sharers
+            )
         return None if found is None else found[0]
 
     def get_instance(
@@ -594,7 +597,7 @@ class ImageService:
         place = _region_or_none(region)
         encryption = None
         if require_bool(encrypt, "encrypt"):
-            key = None if kms_key_id is None else check_text(kms_key_id, "kms_key_id", 128)
+            key = None if kms_key_id is None else _kms_key_id(kms_key_id)
             encryption = handlers.Encryption(kms_key_id=key)
         elif kms_key_id is not None:
             raise InvalidParameterError(
@@ -883,6 +886,16 @@ class ProviderOperations:
 
 
 _DRAFT_TIME = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+
+
+def _kms_key_id(value: object) -> str:
+    """A KMS key ID, as SyncImages' KmsKeyId takes it (at most 128 characters),
+    else SyncImages' own code for a bad key (InvalidParameter.InvalidKmsKeyId)."""
+    try:
+        return check_text(value, "kms_key_id", 128)
+    except InvalidParameterError as error:
+        error.code = ErrorCode.INVALID_KMS_KEY_ID
+        raise
 
 
 def _region_or_none(region: Region | str | None) -> Region | None:

@@ -155,6 +155,7 @@ def load(
     instant: bool = True,
     id_seed: int | None = None,
     repository: CatalogStore | None = None,
+    strict_accounts: bool = True,
 ) -> ImageService:
     """A service holding the catalog saved at *path* (see :func:`restore`)."""
     store = replaced_argument(
@@ -167,7 +168,14 @@ def load(
         raise SnapshotError(f"{path} cannot be read ({error})", value=str(path)) from error
     except json.JSONDecodeError as error:
         raise SnapshotError(f"{path} is not valid JSON ({error})", value=str(path)) from error
-    return restore(data, store=store, clock=clock, instant=instant, id_seed=id_seed)
+    return restore(
+        data,
+        store=store,
+        clock=clock,
+        instant=instant,
+        id_seed=id_seed,
+        strict_accounts=strict_accounts,
+    )
 
 
 def restore(
@@ -178,6 +186,7 @@ def restore(
     instant: bool = True,
     id_seed: int | None = None,
     repository: CatalogStore | None = None,
+    strict_accounts: bool = True,
 ) -> ImageService:
     """A service holding the catalog in the snapshot *data*.
 
@@ -185,7 +194,10 @@ def restore(
     store by default), in one unit of work.  A snapshot that is not one, is
     newer than this release reads, has a bad field (named by its JSON path) or
     breaks a rule of the catalog raises :class:`~imagecatalog.SnapshotError`,
-    and nothing is loaded.
+    and nothing is loaded.  *strict_accounts* is the new service's (see
+    :class:`~imagecatalog.ImageService`): a snapshot of a ``mock_cvm()``'s
+    catalog, reloaded to serve the live API's open accounts again, wants
+    ``strict_accounts=False``.
     """
     store = replaced_argument(
         store, repository, where="restore", new_name="store", old_name="repository"
@@ -193,7 +205,12 @@ def restore(
     record = _read(data)
     contents = _contents(record)
     service = ImageService(
-        store, limits=contents.limits, clock=clock, instant=instant, id_seed=id_seed
+        store,
+        limits=contents.limits,
+        clock=clock,
+        instant=instant,
+        id_seed=id_seed,
+        strict_accounts=strict_accounts,
     )
     service.provider.load(contents)
     return service

@@ -64,7 +64,9 @@ def _valid_value(_: object, __: attrs.Attribute[str], value: object) -> None:
 @attrs.frozen
 class Tag:
     """One tag: a key and its value (the provider's ``{"Key": ..., "Value": ...}``),
-    each checked against the tag service's rules when the tag is made."""
+    each checked against the tag service's length and character rules when the
+    tag is made.  Reserved keys are refused where tags are put on an image
+    (:func:`check_tags`), not here: the provider's own system tags are tags too."""
 
     key: str = attrs.field(validator=_valid_key)
     value: str = attrs.field(validator=_valid_value)
@@ -110,21 +112,27 @@ def _check_text(value: object, part: str, maximum: int) -> str:
             value=text,
             code=code,
         )
-    if part == "key":
-        for prefix in RESERVED_KEY_PREFIXES:
-            if text.startswith(prefix):
-                raise InvalidParameterError(
-                    f"tag key {text!r} begins with {prefix!r}, which the system reserves; "
-                    "choose another key",
-                    parameter="tag key",
-                    value=text,
-                    code=ErrorCode.TAG_KEY_RESERVED,
-                )
     return text
 
 
-def check_tags(values: object) -> tuple[Tag, ...]:
-    """*values* as tags, each checked, at most :data:`MAX_TAGS`, each key once."""
+def _check_not_reserved(key: str) -> None:
+    for prefix in RESERVED_KEY_PREFIXES:
+        if key.startswith(prefix):
+            raise InvalidParameterError(
+                f"tag key {key!r} begins with {prefix!r}, which the system reserves; "
+                "choose another key",
+                parameter="tag key",
+                value=key,
+                code=ErrorCode.TAG_KEY_RESERVED,
+            )
+
+
+def check_tags(values: object, *, creating: bool = True) -> tuple[Tag, ...]:
+    """*values* as tags, each checked, at most :data:`MAX_TAGS`, each key once.
+
+    *creating*: the tags are being put on a resource, so the system's reserved
+    keys are refused too; tags read back (the provider's own system tags, such as
+    ``qcs:project``) pass with ``creating=False``."""
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         raise InvalidParameterError(
             f"tags must be a list of tags, not {type(values).__name__} {values!r}",
@@ -141,6 +149,9 @@ def check_tags(values: object) -> tuple[Tag, ...]:
             code=ErrorCode.TAG_QUOTA_LIMIT_EXCEEDED,
         )
     keys = [tag.key for tag in tags]
+    if creating:
+        for key in keys:
+            _check_not_reserved(key)
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         raise InvalidParameterError(

@@ -55,12 +55,17 @@ def describe_images(
 
 
 def image_from_family(
-    store: CatalogReader, viewer: Account, region: Region, family: str
+    store: CatalogReader,
+    viewer: Account,
+    region: Region,
+    family: str,
+    trusted: frozenset[Account] | None = None,
 ) -> tuple[Image, ImageKind] | None:
     """The image of *family* that DescribeImageFromFamily answers: among the
-    images *viewer* sees in *region*, the newest ``NORMAL``, not deprecated one
-    of the family (by creation time; a service never gives two images one
-    time), or None."""
+    images *viewer* may launch in *region* (with a trust list *trusted*, shared
+    images of trusted owners only), the newest ``NORMAL``, not deprecated one of
+    the family (by creation time; a service never gives two images one time),
+    or None."""
     query = ImageQuery(families=[family])
     best: tuple[Image, ImageKind] | None = None
     for group in ImageGroup.visible_to(viewer, region):
@@ -68,8 +73,11 @@ def image_from_family(
         if not count:
             continue
         _, found = store.select_images(group, query, 0, count)
+        shared = group.kind is ImageKind.SHARED
         for image in _as_seen(store, group, found, viewer.id):
             if image.state is not _NORMAL or image.deprecated or image.family != family:
+                continue
+            if shared and trusted is not None and image.owner not in trusted:
                 continue
             if best is None or (image.created_at, image.id) > (best[0].created_at, best[0].id):
                 best = (image, group.kind)

@@ -103,7 +103,33 @@ def test_deprecation_forbids_nothing_but_the_familys_choice(cvm: MockCvm) -> Non
     for a deprecated image, so a deprecated image still launches, copies and
     shares; deprecation takes it out of DescribeImageFromFamily only."""
     image_id = golden()
-    call("ModifyImageAttribute", ImageId=image_id, ImageDeprecated=True)
-    call("RunInstances", ImageId=image_id, Placement={"Zone": "ap-guangzhou-1"})
-    call("SyncImages", ImageIds=[image_id], DestinationRegions=["ap-tokyo"])
+    call("ModifyImageAttribute", ImageId=image_id, ImageFamily="web", ImageDeprecated=True)
+    assert from_family("web") is None
+    [launched] = call(
+        "RunInstances", ImageId=image_id, Placement={"Zone": "ap-guangzhou-1"}
+    ).InstanceIdSet
+    assert cvm.service.get_instance(cvm.account, launched).image_id == image_id
+    [copy] = call(
+        "SyncImages", ImageIds=[image_id], DestinationRegions=["ap-tokyo"], ImageSetRequired=True
+    ).ImageSet
+    copied = cvm.service.get_image(cvm.account, copy.ImageId)
+    assert copied.copied_from == image_id and copied.family == "web" and not copied.deprecated
     call("ModifyImageSharePermission", ImageId=image_id, AccountIds=[BOB], Permission="SHARE")
+    shares = call("DescribeImageSharePermission", ImageId=image_id).SharePermissionSet
+    assert [share.AccountId for share in shares] == [BOB]
+    [seen] = call("DescribeImages", ImageIds=[image_id]).ImageSet
+    assert seen.ImageDeprecated is True and seen.ImageFamily == "web"
+
+
+def test_a_trust_list_passes_over_untrusted_owners_images(cvm: MockCvm) -> None:
+    """DescribeImageFromFamily answers "镜像族内可用镜像" (an image of the family one can
+    use): an image shared by an owner the caller does not trust cannot launch
+    (UnauthorizedOperation.UntrustedSharedImage), so it is not the answer."""
+    image_id = golden()
+    call("ModifyImageAttribute", ImageId=image_id, ImageFamily="web")
+    call("ModifyImageSharePermission", ImageId=image_id, AccountIds=[BOB], Permission="SHARE")
+    assert from_family("web", secret_id="AKIDbob") == image_id
+    cvm.service.set_trusted_sharers(BOB, ["100000000003"])
+    assert from_family("web", secret_id="AKIDbob") is None
+    cvm.service.set_trusted_sharers(BOB, [cvm.account])
+    assert from_family("web", secret_id="AKIDbob") == image_id

@@ -222,6 +222,44 @@ def test_an_encrypted_copy_goes_into_the_source_region(cvm: MockCvm) -> None:
     assert not cvm.service.get_image(cvm.account, plain.ImageId).encrypted
 
 
+def test_sync_images_answers_codes_of_its_own_list(cvm: MockCvm) -> None:
+    """SyncImages' error list (tencentcloud-sdk-go client.go) has
+    UnsupportedOperation.SyncEncryptImageNotSupport ("指定的镜像不支持转为加密自定义镜像")
+    for an encrypted copy a receiver cannot make, InvalidParameter.InvalidKmsKeyId
+    ("指定的 KMS 密钥 ID 非法") for a bad key, and no code for a name too long (the
+    common InvalidParameterValue)."""
+    image_id = golden()
+    cvm.service.share_image(cvm.account, image_id, [BOB])
+    refused(
+        "UnsupportedOperation.SyncEncryptImageNotSupport",
+        lambda: call(
+            "SyncImages",
+            secret_id="AKIDbob",
+            ImageIds=[image_id],
+            DestinationRegions=["ap-guangzhou"],
+            Encrypt=True,
+        ),
+    )
+    refused(
+        "InvalidParameter.InvalidKmsKeyId",
+        lambda: call(
+            "SyncImages",
+            ImageIds=[image_id],
+            DestinationRegions=["ap-guangzhou"],
+            Encrypt=True,
+            KmsKeyId="k" * 200,
+        ),
+    )
+    refused(
+        "InvalidParameterValue",
+        lambda: call(
+            "SyncImages", ImageIds=[image_id], DestinationRegions=["ap-tokyo"], ImageName="x" * 61
+        ),
+    )
+    mine = cvm.service.describe_images(cvm.account, "ap-guangzhou", kinds=["PRIVATE_IMAGE"])
+    assert [image.id for image in mine] == [image_id]  # nothing was copied
+
+
 # ModifyImageSharePermission ---------------------------------------------------------
 
 

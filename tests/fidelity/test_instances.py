@@ -8,13 +8,10 @@ from imagecatalog.tencentcloud import MockCvm
 from tests.sdk import call, placement, refused, sdk_filter, ubuntu
 
 
-def launch(cvm: MockCvm, count: int = 1) -> list[str]:
-    run = call(
-        "RunInstances",
-        ImageId=ubuntu(cvm),
-        Placement=placement("ap-guangzhou"),
-        InstanceCount=count,
-    )
+def launch(cvm: MockCvm, count: int = 1, zone: str = "ap-guangzhou-1") -> list[str]:
+    where = models.Placement()
+    where.Zone = zone
+    run = call("RunInstances", ImageId=ubuntu(cvm), Placement=where, InstanceCount=count)
     return list(run.InstanceIdSet)
 
 
@@ -37,12 +34,25 @@ def test_describe_instances_filters(cvm: MockCvm) -> None:
     ``instance-state`` among its filters; "每次请求的`Filters`的上限为10，
     `Filter.Values`的上限为5。参数不支持同时指定`InstanceIds`和`Filters`。"."""
     first, second = launch(cvm, 2)
+    third, fourth = launch(cvm, 2, zone="ap-guangzhou-3")
     by_id = call("DescribeInstances", Filters=[sdk_filter("instance-id", second)])
     assert [i.InstanceId for i in by_id.InstanceSet] == [second]
     in_zone = call("DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-1")])
-    assert in_zone.TotalCount == 2
+    assert [i.InstanceId for i in in_zone.InstanceSet] == [first, second]
     elsewhere = call("DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-3")])
-    assert elsewhere.TotalCount == 0
+    assert [i.InstanceId for i in elsewhere.InstanceSet] == [third, fourth]
+    assert {i.Placement.Zone for i in elsewhere.InstanceSet} == {"ap-guangzhou-3"}
+    paged = call(
+        "DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-3")], Offset=1, Limit=5
+    )
+    assert paged.TotalCount == 2 and [i.InstanceId for i in paged.InstanceSet] == [fourth]
+    both = call(
+        "DescribeInstances",
+        Filters=[sdk_filter("zone", "ap-guangzhou-3"), sdk_filter("instance-id", first, third)],
+    )
+    assert [i.InstanceId for i in both.InstanceSet] == [third]
+    nowhere = call("DescribeInstances", Filters=[sdk_filter("zone", "ap-guangzhou-6")])
+    assert nowhere.TotalCount == 0
     stopped = call("DescribeInstances", Filters=[sdk_filter("instance-state", "STOPPED")])
     assert stopped.TotalCount == 0
     refused(
@@ -58,6 +68,11 @@ def test_describe_instances_filters(cvm: MockCvm) -> None:
     refused(
         "UnsupportedOperation",  # ours: a documented filter this fake does not model
         lambda: call("DescribeInstances", Filters=[sdk_filter("vpc-id", "vpc-12345678")]),
+    )
+    # a filter the docstring does not name: InvalidFilter, in DescribeInstances' list
+    refused(
+        "InvalidFilter",
+        lambda: call("DescribeInstances", Filters=[sdk_filter("zonee", "ap-guangzhou-1")]),
     )
 
 

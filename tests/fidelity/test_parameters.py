@@ -34,3 +34,18 @@ def test_a_parameter_the_action_does_not_define_is_unknown(cvm: MockCvm) -> None
     assert cvm.service.contents() == before
     answer = json.loads(client().call("DeleteImages", {"ImageIds": [image_id], "DryRun": True}))
     assert set(answer["Response"]) == {"RequestId"}
+
+
+@pytest.mark.parametrize("action", ["DescribeImages", "DescribeInstances"])
+@pytest.mark.parametrize("name", [[], {"a": 1}, 7, None])
+def test_a_filter_name_that_is_not_text_is_refused(cvm: MockCvm, action: str, name: object) -> None:
+    """A Filter's Name is a String (the SDK's Filter model); a request built by
+    hand with any other JSON there is refused with a code, never a crash."""
+    refused(
+        "InvalidFilter"
+        if action == "DescribeImages"
+        else "MissingParameter"
+        if name is None
+        else "InvalidParameter",
+        lambda: client().call(action, {"Filters": [{"Name": name, "Values": ["a"]}]}),
+    )

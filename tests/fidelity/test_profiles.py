@@ -90,12 +90,14 @@ def test_a_receiver_copies_a_shared_image_into_its_region(cvm: MockCvm) -> None:
 
 
 def test_under_the_seed_a_shared_image_is_launch_only() -> None:
-    """The seed's image-types page: a shared image can only launch instances."""
+    """The seed's image-types page: a shared image can only launch instances.
+    SyncImages answers with a code of its own list: InvalidParameterValue.InvalidImageId,
+    "镜像不允许执行该操作" (the image does not allow this operation)."""
     with mock_cvm(limits=Limits(), credentials=SECRET_IDS) as cvm:
         image_id = golden()
         cvm.service.share_image(ALICE, image_id, [BOB])
         refused(
-            "UnauthorizedOperation.ImageNotBelongToAccount",
+            "InvalidParameterValue.InvalidImageId",
             lambda: call(
                 "SyncImages",
                 secret_id="AKIDbob",

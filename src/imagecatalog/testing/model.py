@@ -162,7 +162,8 @@ class Model:
         return [image_id for _, _, image_id in sorted(seen)]
 
     def newest_in_family(self, viewer: str, region: str, family: str) -> str | None:
-        """DescribeImageFromFamily: of the images *viewer* sees in *region*, the
+        """DescribeImageFromFamily: of the images *viewer* may launch in *region*
+        (shared ones only from owners it trusts, if it keeps a trust list), the
         one of *family* created last that is NORMAL and not deprecated."""
         best: tuple[int, str] | None = None
         for image_id, image in self.images.items():
@@ -170,6 +171,11 @@ class Model:
                 image.region == region
                 and self.kind(viewer, image_id) is not None
                 and image.family == family
+                and (
+                    self.kind(viewer, image_id) != "SHARED_IMAGE"
+                    or self.trust.get(viewer) is None
+                    or image.owner in (self.trust.get(viewer) or ())
+                )
                 and image.state == "NORMAL"
                 and not image.deprecated
                 and (best is None or image.sequence > best[0])
