@@ -116,7 +116,16 @@ class CatalogMachine(RuleBasedStateMachine):
         super().__init__()
         self.model = Model()
         self.instant = False
+        self._stores: list[CatalogStore] = []
         self.service: ImageService = self.new_service()
+
+    def teardown(self) -> None:
+        """Close the stores this run made (a SQL store holds pooled connections)."""
+        for store in self._stores:
+            close = getattr(store, "close", None)
+            if callable(close):
+                close()
+        self._stores.clear()
 
     def new_service(self) -> ImageService:
         limits = Limits(
@@ -129,12 +138,14 @@ class CatalogMachine(RuleBasedStateMachine):
         if old_factory is not None:  # a subclass written for 0.1.0
             deprecated("CatalogMachine.repository_factory", "set store_factory instead")
             factory = old_factory
+        store = factory()
+        self._stores.append(store)
         return new_catalog(
             limits,
             accounts=len(ACCOUNTS),
             regions=REGIONS,
             instant=self.instant,
-            store=factory(),
+            store=store,
             strict_accounts=not self.model.open_accounts,
         )
 
