@@ -41,15 +41,18 @@ NOTES = """\
   (a group's page is one store call, page queries and groups are cached values, and the
   read side's check that each listed image belongs to its group is written out per kind
   of group, which also lets an owner's page skip the per-image view), and delete less
-  too; share costs the same. Create, copy, launch, unshare and quota cost 4% to 16% more:
-  copies now run the validators of the fields they change (a new ID, a time), which
-  0.1.0's copies skipped; a quota reads one cached group through the narrower store
-  protocol; unshare compares shares per account so that no receiver's view goes stale.
-  That is what the redesign costs, in exchange for one checked path for every change of
-  an image and a read side that refuses what a store should not have listed.
+  too. Writes cost more, by the amounts in the table: copies run the validators of the
+  fields they change (a new ID, a time), which 0.1.0's copies skipped; a quota reads one
+  cached group through the narrower store protocol; unshare compares shares per account
+  so that no receiver's view goes stale; and since the fidelity work an image has five
+  more fields, each validated where an image is made (tags, family, deprecation,
+  encryption, its key), every call names its region, and the service's clock never gives
+  one time twice. That is what the redesign and the live API's rules cost, in exchange for
+  one checked path for every change of an image and a read side that refuses what a store
+  should not have listed.
 - **moto through boto3** pays for HTTP-like request handling, XML and botocore on every
   call, so imagecatalog is about a thousand times faster on listings. On single writes
-  the gap is 36x to 102x here, under the 100x goal for share and delete. What remains:
+  the gap is smaller (the table's "boto3 / ours"), under the 100x goal. What remains:
   imagecatalog checks every rule on each call (share limit, state, licence, trust,
   visibility) inside a unit of work with an undo journal; sharing with three accounts
   makes each receiver's view of the image (the image with that receiver's share only),
@@ -58,11 +61,12 @@ NOTES = """\
   image still shared cannot be deleted.
 - **moto's backend objects** validate almost nothing and keep one list per region, so a
   single register or delete is cheap there; but every share and every listing scans all
-  AMIs, so its share cost grows with N while ours does not (4.7x faster here at 4,000).
+  AMIs, so its share cost grows with N while ours does not (several times faster here at
+  4,000).
 - **The SDK fake.** Under `mock_cvm`, an SDK call's time is mostly the SDK's own:
   parsing the JSON body into its models. The fake answers from one query and renders each
   image's JSON once per image (an image is an immutable value), then joins the pieces:
-  about a sixth of the call (0.1.0's fake: about two thirds).
+  under a fifth of the call (0.1.0's fake: about two thirds).
 - **The floor** (plain dicts, no rules) is the least Python can do. Our per-operation cost
   over the floor is the price of the rules and of immutable values.
 """

@@ -294,7 +294,8 @@ def _validate_kms_key_id(_: object, __: attrs.Attribute[str | None], value: obje
 
 
 def _validate_tags(_: object, __: attrs.Attribute[tuple[Tag, ...]], value: object) -> None:
-    check_tags(value, creating=False)
+    if value:  # the converter made a tuple: an empty one needs no check
+        check_tags(value, creating=False)
 
 
 def _validate_image_id(_: object, attribute: attrs.Attribute[str], value: str) -> None:

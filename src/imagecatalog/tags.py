@@ -133,6 +133,8 @@ def check_tags(values: object, *, creating: bool = True) -> tuple[Tag, ...]:
     *creating*: the tags are being put on a resource, so the system's reserved
     keys are refused too; tags read back (the provider's own system tags, such as
     ``qcs:project``) pass with ``creating=False``."""
+    if isinstance(values, tuple | list) and not values:  # the usual case: no tags
+        return ()
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         raise InvalidParameterError(
             f"tags must be a list of tags, not {type(values).__name__} {values!r}",
