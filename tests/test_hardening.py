@@ -281,8 +281,8 @@ def test_mocks_stopped_out_of_order_restore_the_sdk() -> None:
     second.start()
     second.stop()
     second.stop()
-    assert "call" not in vars(cvm_client.CvmClient)
-    assert cvm_client.CvmClient.call is AbstractClient.call
+    assert "_call" not in vars(cvm_client.CvmClient)
+    assert cvm_client.CvmClient._call is AbstractClient._call
 
 
 # Stores, engines and units of work -------------------------------------------------

@@ -341,20 +341,20 @@ def test_unmodelled_actions_say_so(cvm: MockCvm) -> None:
 
 
 def test_the_mock_is_a_decorator_and_restores_the_client() -> None:
-    original = cvm_client.CvmClient.call
+    original = cvm_client.CvmClient._call
 
     @mock_cvm(public_catalog=False)
     def count_images() -> int:
         return int(client().DescribeImages(request("DescribeImages")).TotalCount)
 
     assert count_images() == 0
-    assert cvm_client.CvmClient.call is original
+    assert cvm_client.CvmClient._call is original
     service = CatalogBuilder().custom_image(ALICE, "ap-guangzhou", "arranged").build()
     with mock_cvm(service) as cvm:
         assert cvm.service is service
         page = client().DescribeImages(request("DescribeImages", Limit=100))
         assert "arranged" in [i.ImageName for i in page.ImageSet]
-    assert cvm_client.CvmClient.call is original
+    assert cvm_client.CvmClient._call is original
 
 
 # The application, tested the way its authors would -----------------------------------

@@ -25,9 +25,12 @@ def count_images() -> int:
 
 
 def sdk_is_untouched() -> bool:
-    """``CvmClient`` inherits ``call`` from the SDK's ``AbstractClient``, as installed."""
-    return "call" not in vars(cvm_client.CvmClient) and (
-        cvm_client.CvmClient.call is AbstractClient.call
+    """``CvmClient`` inherits ``call`` and ``_call`` (where the mock answers) from
+    the SDK's ``AbstractClient``, as installed."""
+    return all(
+        name not in vars(cvm_client.CvmClient)
+        and getattr(cvm_client.CvmClient, name) is getattr(AbstractClient, name)
+        for name in ("call", "_call")
     )
 
 

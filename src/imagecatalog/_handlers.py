@@ -26,6 +26,7 @@ from imagecatalog.exceptions import (
     ErrorCode,
     ImageNotFoundError,
     InstanceNotFoundError,
+    InvalidImageStateError,
     InvalidParameterError,
     SnapshotError,
 )
@@ -366,6 +367,7 @@ def copy_image(
     )
     for copy in copies:
         catalog.store.add_image(copy)
+    _mark_copying(catalog, source, copies)
     return copies
 
 
@@ -400,6 +402,7 @@ def _copy_encrypted(
         kms_key_id=encryption.kms_key_id,
     )
     catalog.store.add_image(copy)
+    _mark_copying(catalog, source, (copy,))
     return (copy,)
 
 
@@ -438,7 +441,33 @@ def _copy_shared_image(
         owner=caller,
     )
     catalog.store.add_image(copy)
+    _mark_copying(catalog, source, (copy,))
     return (copy,)
+
+
+def _mark_copying(catalog: Catalog, source: Image, copies: Sequence[Image]) -> None:
+    """While copies of *source* are in progress, the source shows ``SYNCING`` too,
+    as on the live API (terraform's sync-image resource waits on the source's
+    ID until it is ``NORMAL`` again); :func:`finish` of its last copy ends it."""
+    if any(copy.state is _SYNCING for copy in copies):
+        catalog.store.replace_image(source.with_state(_SYNCING))
+
+
+def own_work(catalog: Catalog) -> list[Image]:
+    """The images in progress on work of their own (not the sources of running
+    copies, which end with their copies); reads the whole store."""
+    running = [image for image in catalog.store.all_images() if image.state.in_progress]
+    sources = {image.copied_from for image in running if image.state is _SYNCING}
+    return [image for image in running if image.id not in sources]
+
+
+def running_copies(catalog: Catalog, image_id: str) -> tuple[Image, ...]:
+    """The copies of *image_id* still in progress (reads the whole store)."""
+    return tuple(
+        image
+        for image in catalog.store.all_images()
+        if image.copied_from == image_id and image.state is _SYNCING
+    )
 
 
 def modify_image(
@@ -555,12 +584,37 @@ def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
     if image is None:
         raise ImageNotFoundError(image_id)
     check_state(image, _COMPLETE if succeeded else _FAIL)
+    if image.state is _SYNCING:
+        copies = running_copies(catalog, image.id)
+        if copies:
+            raise InvalidImageStateError(
+                image_id=image.id,
+                state=image.state,
+                operation=_COMPLETE if succeeded else _FAIL,
+                allowed=(),
+                code=ErrorCode.INVALID_IMAGE_STATE,
+                reason=(
+                    f"it is the source of {len(copies)} copies in progress "
+                    f"({', '.join(copy.id for copy in copies)}), and is SYNCING until they "
+                    "end: complete or fail those copies instead"
+                ),
+            )
     if not succeeded and image.state is _SYNCING:
         catalog.store.remove_image(image_id)
-        return None
-    finished = image.with_state(_NORMAL if succeeded else _FAILED[image.state])
-    catalog.store.replace_image(finished)
+        finished: Image | None = None
+    else:
+        finished = image.with_state(_NORMAL if succeeded else _FAILED[image.state])
+        catalog.store.replace_image(finished)
+    if image.state is _SYNCING and image.copied_from is not None:
+        _copy_ended(catalog, image.copied_from)
     return finished
+
+
+def _copy_ended(catalog: Catalog, source_id: str) -> None:
+    """A copy of *source_id* ended: the source is ``NORMAL`` again once none runs."""
+    source = catalog.store.get_image(source_id)
+    if source is not None and source.state is _SYNCING and not running_copies(catalog, source_id):
+        catalog.store.replace_image(source.with_state(_NORMAL))
 
 
 def load(catalog: Catalog, contents: CatalogContents) -> None:

@@ -27,7 +27,7 @@ import contextlib
 import enum
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from imagecatalog._validation import parse_enum
@@ -242,8 +242,21 @@ def _documented_codes(action: str) -> Iterator[None]:
 class CvmActions:
     """Answers CVM API requests from *service*: :meth:`handle` one action."""
 
-    def __init__(self, service: ImageService) -> None:
+    def __init__(
+        self,
+        service: ImageService,
+        *,
+        on_work: Callable[[Sequence[Image]], object] | None = None,
+        progress: Callable[[Sequence[Image]], Mapping[str, int]] | None = None,
+    ) -> None:
+        """*on_work* is told of the images whose work a call began (CreateImage,
+        ImportImage, SyncImages; not on a DryRun).  *progress* is told of the
+        images each DescribeImages shows, and answers how far the work on each
+        one in progress has come, in percent (a copy's ``SyncPercent``); by
+        default, 0.  An :class:`~imagecatalog.endpoint.Endpoint` sets both."""
         self.service = service
+        self._on_work = on_work
+        self._progress = progress
         self._actions: dict[str, Callable[[Account, Region, Mapping[str, Any]], dict[str, Any]]]
         self._actions = {
             "DescribeImages": self._describe_images,
@@ -302,8 +315,12 @@ class CvmActions:
             with _documented_codes(action):
                 _check_parameters(action, params)
                 page = self._page(Account.of(caller), Region.of(region), params)
+            shown = self._shown(page)
             images = ",".join(
-                to_api_json(image, kind) for image, kind in zip(page, page.kinds, strict=True)
+                to_api_json(image, kind)
+                if image.id not in shown
+                else json.dumps(_with_progress(to_api(image, caller, kind=kind), shown[image.id]))
+                for image, kind in zip(page, page.kinds, strict=True)
             )
             return (
                 f'{{"Response":{{"TotalCount":{page.total_count},"ImageSet":[{images}],'
@@ -353,13 +370,25 @@ class CvmActions:
         self, caller: Account, region: Region, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         page = self._page(caller, region, params)
+        shown = self._shown(page)
         return {
             "TotalCount": page.total_count,
             "ImageSet": [
-                to_api(image, caller, kind=kind)
+                _with_progress(to_api(image, caller, kind=kind), shown.get(image.id))
                 for image, kind in zip(page, page.kinds, strict=True)
             ],
         }
+
+    def _shown(self, page: ImagePage) -> Mapping[str, int]:
+        """How far the work on each image of *page* in progress has come (the
+        progress hook's answer; nothing without one)."""
+        if self._progress is None or not any(image.state.in_progress for image in page):
+            return {}
+        return self._progress(list(page))
+
+    def _began(self, images: Sequence[Image]) -> None:
+        if self._on_work is not None and images:
+            self._on_work(images)
 
     def _create_image(
         self, caller: Account, region: Region, params: Mapping[str, Any]
@@ -421,7 +450,10 @@ class CvmActions:
                 return image
 
         image = self._dry_run(params, create)
-        return {} if image is None else {"ImageId": image.id}
+        if image is None:
+            return {}
+        self._began([image])
+        return {"ImageId": image.id}
 
     def _import_image(
         self, caller: Account, region: Region, params: Mapping[str, Any]
@@ -470,7 +502,10 @@ class CvmActions:
                 ),
             ),
         )
-        return {} if image is None else {"ImageId": image.id}
+        if image is None:
+            return {}
+        self._began([image])
+        return {"ImageId": image.id}
 
     def _sync_images(
         self, caller: Account, region: Region, params: Mapping[str, Any]
@@ -500,6 +535,7 @@ class CvmActions:
                 kms_key_id=kms_key_id if encrypt else None,
             ),
         )
+        self._began(copies or ())
         # Terraform's sync-image resource needs ImageSet even on a DryRun, and the
         # official example always has it: an empty list unless ImageSetRequired.
         if copies is None or not _param(params, "ImageSetRequired", bool, False):
@@ -777,6 +813,13 @@ def _filter_values(
             )
         parsed.append((name, values))
     return parsed
+
+
+def _with_progress(body: dict[str, Any], percent: int | None) -> dict[str, Any]:
+    """*body* (an image's JSON object) with its copy's ``SyncPercent`` at *percent*."""
+    if percent is not None and body.get("ImageState") == "SYNCING":
+        body["SyncPercent"] = percent
+    return body
 
 
 def _flag_text(params: Mapping[str, Any], key: str) -> bool:

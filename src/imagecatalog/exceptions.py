@@ -22,6 +22,7 @@ The family, and the builtin each branch also is::
     ├── QuotaExceededError, ShareLimitExceededError
     ├── SharingError, DuplicateImageNameError, UntrustedImageError
     ├── UnsupportedOperationError                 what imagecatalog does not model
+    ├── InjectedError                             a fault a test injected into the fake API
     └── StoreError                                the store failed (not a rule)
 
 This module imports nothing from the rest of the package at run time (the values
@@ -47,6 +48,7 @@ __all__ = [
     "ErrorCode",
     "ImageCatalogError",
     "ImageNotFoundError",
+    "InjectedError",
     "InstanceNotFoundError",
     "InvalidImageStateError",
     "InvalidParameterError",
@@ -323,6 +325,7 @@ class InvalidImageStateError(ImageCatalogError):
 
     ``.state`` is the image's :class:`~imagecatalog.ImageState`, ``.allowed``
     the states the operation needs (sorted), ``.operation`` what was tried.
+    *reason*, when given, says why instead of the states.
     """
 
     default_code = ErrorCode.INVALID_IMAGE_STATE
@@ -335,12 +338,17 @@ class InvalidImageStateError(ImageCatalogError):
         operation: Operation,
         allowed: Iterable[ImageState],
         code: str | None = None,
+        reason: str | None = None,
     ) -> None:
         needs = tuple(sorted(allowed, key=lambda member: member.value))
         super().__init__(
-            f"cannot {operation.value} image {image_id}: it is {state.value}, and "
-            f"{operation.value} needs {' or '.join(member.value for member in needs)}; "
-            "wait for it to finish or pick another image",
+            f"cannot {operation.value} image {image_id}: "
+            + (
+                reason
+                or f"it is {state.value}, and {operation.value} needs "
+                f"{' or '.join(member.value for member in needs)}; wait for it to finish "
+                "or pick another image"
+            ),
             code=code,
         )
         self.image_id = image_id
@@ -458,6 +466,18 @@ class UnsupportedOperationError(ImageCatalogError):
     def __init__(self, feature: str, *, way_out: str, code: str | None = None) -> None:
         super().__init__(f"{feature} is not modelled by imagecatalog; {way_out}", code=code)
         self.feature = feature
+
+
+class InjectedError(ImageCatalogError):
+    """An error a test injected into the fake API
+    (:meth:`~imagecatalog.endpoint.Endpoint.inject_error`): the call answers
+    ``.code``, any documented code of the provider, and reached nothing.
+    ``.action`` is the action it answered."""
+
+    def __init__(self, code: str, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.action = action
 
 
 class StoreError(ImageCatalogError):

@@ -232,7 +232,12 @@ OBJECTS: Mapping[str, tuple[Field, ...]] = {
         Field("Platform", M),
         Field("ImageCreator", M, '"tencent" for public images, else the owner'),
         Field("ImageSource", M),
-        Field("SyncPercent", M, "0 while SYNCING, else null"),
+        Field(
+            "SyncPercent",
+            M,
+            "while SYNCING, how far the copy has come (0, or rising with polls or a "
+            "virtual clock: docs/waiters.md); else null",
+        ),
         Field("IsSupportCloudinit", M, "true for Linux"),
         Field("SnapshotSet", F, "one system-disk snapshot of a custom image, named from its ID"),
         Field("Tags", M),

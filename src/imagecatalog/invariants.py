@@ -88,7 +88,7 @@ def catalog_violations(contents: CatalogContents) -> list[Violation]:
         mine[(image.owner, image.region)].append((index, image))
         if not image.shared_with:
             continue
-        rule(where, partial(check_shareable, image))
+        rule(where, partial(check_shareable, image, staying=True))
         rule(where, partial(check_share_limit, image, 0, contents.limits.accounts_per_shared_image))
         receivers = [share.account.id for share in image.shared_with]
         for receiver in _repeated(receivers):

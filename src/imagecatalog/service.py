@@ -202,6 +202,18 @@ class ImageService:
         return self._catalog.strict_accounts
 
     @property
+    def clock(self) -> Callable[[], datetime]:
+        """Where this service's times come from."""
+        return self._catalog.clock
+
+    @property
+    def instant(self) -> bool:
+        """True when the provider's work (creating, importing, copying an image)
+        finishes at once; False when it stays in progress until
+        :meth:`ProviderOperations.complete` or :meth:`ProviderOperations.fail`."""
+        return self._catalog.instant
+
+    @property
     def provider(self) -> ProviderOperations:
         """The provider's own operations: publish public images, finish or fail
         work on an image, load a whole catalog."""
@@ -849,7 +861,10 @@ class ProviderOperations:
             return handlers.add_public_images(catalog, images)
 
     def complete(self, image_id: Image | str) -> Image:
-        """Finish the provider's work on an image: it becomes ``NORMAL``."""
+        """Finish the provider's work on an image: it becomes ``NORMAL``.  When
+        it is a copy and the last of its source's copies in progress, the
+        source, ``SYNCING`` while they ran, is ``NORMAL`` again.  The source
+        itself cannot be completed: complete its copies."""
         image_id = image_id_of(image_id)
         catalog = self._service._catalog
         with self._service.store.transaction():
@@ -860,11 +875,29 @@ class ProviderOperations:
     def fail(self, image_id: Image | str) -> Image | None:
         """Fail the provider's work on an image: a created or imported image
         becomes ``CREATEFAILED`` or ``IMPORTFAILED`` (and still counts against
-        quota until deleted); a failed copy is removed, and None is returned."""
+        quota until deleted); a failed copy is removed, and None is returned
+        (its source is ``NORMAL`` again when no other copy of it runs)."""
         image_id = image_id_of(image_id)
         catalog = self._service._catalog
         with self._service.store.transaction():
             return handlers.finish(catalog, image_id, succeeded=False)
+
+    def work_in_progress(self) -> tuple[Image, ...]:
+        """Every image the provider is still working on (``CREATING``,
+        ``IMPORTING`` or ``SYNCING``), oldest first: what :meth:`complete` and
+        :meth:`fail` may end.  The source of copies in progress, ``SYNCING``
+        too, is not among them: it is ``NORMAL`` again when its last copy
+        ends.  Reads the whole store."""
+        with self._service.store.transaction():
+            found = handlers.own_work(self._service._catalog)
+        return tuple(sorted(found, key=lambda image: (image.created_at, image.id)))
+
+    def copies_in_progress(self, image_id: Image | str) -> tuple[Image, ...]:
+        """The copies of an image still ``SYNCING`` (while there are any, the
+        image shows ``SYNCING`` too).  Reads the whole store."""
+        image_id = image_id_of(image_id)
+        with self._service.store.transaction():
+            return handlers.running_copies(self._service._catalog, image_id)
 
     def load(self, contents: CatalogContents) -> None:
         """Put a whole catalog into this service's empty store, all or nothing.

@@ -17,7 +17,7 @@ from imagecatalog.exceptions import (
     ShareLimitExceededError,
     SharingError,
 )
-from imagecatalog.images import Image, LicenceType, SharePermission
+from imagecatalog.images import Image, ImageState, LicenceType, SharePermission
 from imagecatalog.lifecycle import Operation, check_state
 
 __all__ = [
@@ -34,10 +34,13 @@ __all__ = [
 _SHARE, _BYOL = Operation.SHARE, LicenceType.BYOL
 
 
-def check_shareable(image: Image) -> None:
-    """An image can be shared (and stay shared) only while NORMAL, and never a BYOL
-    (bring-your-own-licence) image nor an encrypted one."""
-    check_state(image, _SHARE)
+def check_shareable(image: Image, *, staying: bool = False) -> None:
+    """An image can be shared only while NORMAL, and never a BYOL
+    (bring-your-own-licence) image nor an encrypted one.  With *staying*, the
+    rule for an image already shared: it may also be SYNCING (the source of
+    copies in progress shows SYNCING until they end)."""
+    if not (staying and image.state is ImageState.SYNCING):
+        check_state(image, _SHARE)
     if image.encrypted:
         raise SharingError(
             f"cannot share image {image.id}: it is encrypted, and the provider does not "

@@ -3,11 +3,14 @@
 While :func:`mock_cvm` is active, every ``CvmClient`` of the official Python SDK
 (``tencentcloud-sdk-python-cvm``, ``pip install "imagecatalog[tencentcloud]"``),
 created by any code, is answered by an :class:`~imagecatalog.ImageService`
-instead of the network.  The fake sits at the client's ``call(action, params)``
-seam: the SDK's own request models serialize the parameters and its own
-response models read the answer, so the code under test runs unmodified, and
-every rule violation comes back as the SDK's ``TencentCloudSDKException`` with
-the provider's error code, a message and a request ID.
+instead of the network.  The fake sits where the SDK sends a request and reads
+the HTTP answer (the client's ``_call``): the SDK's own request models
+serialize the parameters, its own retryer (``ClientProfile(retryer=...)``)
+retries, its own error check raises, and its own response models read the
+answer, whether the code calls an action's method, ``call`` or ``call_json``.
+The code under test runs unmodified, and every rule violation comes back as
+the SDK's ``TencentCloudSDKException`` with the provider's error code, a
+message and a request ID.
 
 >>> from tencentcloud.common import credential
 >>> from tencentcloud.cvm.v20170312 import cvm_client, models
@@ -23,9 +26,15 @@ True
 
 Which account calls: the mock's *account* (``100000000001`` by default), or the
 account mapped to the client's SecretId in *credentials*.  The region is the
-client's.  Actions: DescribeImages, CreateImage, ImportImage, SyncImages,
-ModifyImageSharePermission, DescribeImageSharePermission, ModifyImageAttribute,
-DeleteImages, DescribeImageQuota, RunInstances and DescribeInstances; any other
+client's.  The mock answers through an :class:`~imagecatalog.endpoint.Endpoint`,
+so a test can also make the provider's work take time (``ready_after_polls=``,
+``clock=``), make it fail (:meth:`MockCvm.fail_next`), inject API errors
+(:meth:`MockCvm.inject_error`) and read the calls made (:attr:`MockCvm.calls`):
+see "Testing waiters and retries" in the docs.  Actions: DescribeImages,
+CreateImage, ImportImage, SyncImages, ModifyImageSharePermission,
+DescribeImageSharePermission, ModifyImageAttribute, DeleteImages,
+DescribeImageQuota, DescribeImageFromFamily, DescribeImportImageOs,
+RunInstances and DescribeInstances; any other
 action raises ``UnsupportedOperation`` saying it is not modelled.
 """
 
@@ -33,10 +42,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import threading
+import types
 import unittest
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -46,8 +58,11 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
 from tencentcloud.cvm.v20170312.cvm_client import CvmClient
 
 from imagecatalog.accounts import Account
+from imagecatalog.clocks import VirtualClock
 from imagecatalog.cvm import CvmActions
+from imagecatalog.endpoint import Call, Endpoint, Fault, WorkKind
 from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
+from imagecatalog.images import Image
 from imagecatalog.limits import Limits
 from imagecatalog.service import ImageService
 
@@ -57,15 +72,34 @@ _R = TypeVar("_R")
 _C = TypeVar("_C")
 _P = ParamSpec("_P")
 
-#: Marks that ``CvmClient`` had no ``call`` of its own (it inherits the SDK's).
+#: Marks that ``CvmClient`` had no ``_call`` of its own (it inherits the SDK's).
 _INHERITED = object()
+#: The client method the mock replaces: it sends one request and returns the
+#: HTTP answer; ``call``, ``call_json`` and the action methods run their retryer
+#: and their error check around it.
+_SEAM = "_call"
 
 #: The mocks active now, in the order they started; the last answers.
 _ACTIVE: list[MockCvm] = []
-#: What ``CvmClient.call`` was before the first active mock replaced it.
+#: What ``CvmClient._call`` was before the first active mock replaced it.
 _STATE: dict[str, Any] = {}
 #: Starting and stopping mocks take turns.
 _SWITCH = threading.Lock()
+
+
+class _Answer:
+    """The HTTP answer the SDK reads (``status_code``, ``headers``, ``content``;
+    ``reason``, ``raw.version`` and ``text`` when its debug log prints it), as the
+    live API sends it: status 200 and a JSON body, errors included."""
+
+    status_code = 200
+    reason = "OK"
+    raw = types.SimpleNamespace(version=11)
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+        self.headers = {"Content-Type": "application/json"}
+        self.text = content
 
 
 def _dispatch(
@@ -74,9 +108,19 @@ def _dispatch(
     params: Mapping[str, Any],
     options: object = None,
     headers: object = None,
-) -> str:
-    """``CvmClient.call`` while a mock is active: the last started active mock answers."""
-    return _ACTIVE[-1].answer(client, action, params)
+) -> _Answer:
+    """``CvmClient._call`` while a mock is active: the last started active mock answers."""
+    mock = _ACTIVE[-1]
+    try:
+        return _Answer(mock.answer(client, action, params))
+    except TencentCloudSDKException as error:
+        body = {
+            "Response": {
+                "Error": {"Code": error.code, "Message": error.message},
+                "RequestId": error.requestId,
+            }
+        }
+        return _Answer(json.dumps(body, ensure_ascii=False))
 
 
 #: The account a mock acts as when no credential mapping says otherwise.
@@ -85,8 +129,8 @@ DEFAULT_ACCOUNT = "100000000001"
 
 class MockCvm:
     """The fake CVM endpoint: holds the :class:`~imagecatalog.ImageService` that
-    answers (through :class:`~imagecatalog.cvm.CvmActions`), and patches
-    ``CvmClient.call`` while active.
+    answers (through an :class:`~imagecatalog.endpoint.Endpoint`), and patches
+    ``CvmClient._call`` (where the SDK sends a request) while active.
 
     Use it through :func:`mock_cvm`: as a context manager, as a decorator of
     functions and classes, or with :meth:`start` and :meth:`stop`.  Activations
@@ -102,12 +146,22 @@ class MockCvm:
         public_catalog: bool = True,
         limits: Limits | None = None,
         strict_accounts: bool | None = None,
+        ready_after_polls: int | None = None,
+        clock: VirtualClock | bool | None = None,
+        durations: Mapping[WorkKind | str, timedelta] | None = None,
     ) -> None:
+        if clock is True:
+            clock = VirtualClock()
+        elif clock is False:
+            clock = None
+        timed = ready_after_polls is not None or clock is not None
         if service is None:
             service = ImageService(
                 public_catalog=public_catalog,
                 limits=Limits.newest() if limits is None else limits,
                 strict_accounts=False if strict_accounts is None else strict_accounts,
+                clock=clock if isinstance(clock, VirtualClock) else None,
+                instant=not timed,
             )
         else:
             for keyword, value in (("limits", limits), ("strict_accounts", strict_accounts)):
@@ -126,7 +180,13 @@ class MockCvm:
         }
         for known in (self.account, *self.credentials.values()):
             service.register_account(known, exist_ok=True)
-        self.actions = CvmActions(service)
+        self.endpoint = Endpoint(
+            service,
+            ready_after_polls=ready_after_polls,
+            clock=clock,
+            durations=durations,
+        )
+        self.actions: CvmActions = self.endpoint.actions
         self._activations = 0
 
     # Activation -------------------------------------------------------------------
@@ -147,8 +207,8 @@ class MockCvm:
         with _SWITCH:
             if self._activations == 0:
                 if not _ACTIVE:
-                    _STATE["saved"] = CvmClient.__dict__.get("call", _INHERITED)
-                    CvmClient.call = _dispatch
+                    _STATE["saved"] = CvmClient.__dict__.get(_SEAM, _INHERITED)
+                    setattr(CvmClient, _SEAM, _dispatch)
                 _ACTIVE.append(self)
             self._activations += 1
         return self
@@ -166,9 +226,9 @@ class MockCvm:
                 if not _ACTIVE:
                     saved = _STATE.pop("saved")
                     if saved is _INHERITED:
-                        del CvmClient.call
+                        delattr(CvmClient, _SEAM)
                     else:
-                        CvmClient.call = saved
+                        setattr(CvmClient, _SEAM, saved)
 
     def __enter__(self) -> MockCvm:
         return self.start()
@@ -238,7 +298,7 @@ class MockCvm:
         """The JSON body the provider would send for *action*, or the SDK's exception."""
         request_id = str(uuid.uuid4())
         try:
-            return self.actions.handle_json(
+            return self.endpoint.answer(
                 action,
                 params,
                 caller=self.account_for(client),
@@ -247,6 +307,109 @@ class MockCvm:
             )
         except ImageCatalogError as error:
             raise TencentCloudSDKException(str(error.code), error.message, request_id) from None
+
+    # Time, faults and the call log (the endpoint's; see imagecatalog.endpoint) --------
+
+    @property
+    def clock(self) -> VirtualClock | None:
+        """The virtual clock, when the mock has one (``clock=``)."""
+        return self.endpoint.clock
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """Every call the mock answered, in order: each a
+        :class:`~imagecatalog.endpoint.Call` with ``.action``, ``.region``,
+        ``.account``, ``.params`` (as sent), ``.request_id`` and ``.error_code``
+        (None when it succeeded)."""
+        return self.endpoint.calls
+
+    def calls_of(self, action: str) -> tuple[Call, ...]:
+        """The calls of *action*, in order."""
+        return self.endpoint.calls_of(action)
+
+    def clear_calls(self) -> None:
+        """Empty the call log."""
+        self.endpoint.clear_calls()
+
+    def inject_error(
+        self,
+        action: str,
+        code: str,
+        *,
+        times: int | None = 1,
+        message: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
+        latency: float = 0.0,
+    ) -> Fault:
+        """Make the next *times* calls of *action* fail with *code*, a documented
+        code, before they reach the catalog
+        (:meth:`Endpoint.inject_error <imagecatalog.endpoint.Endpoint.inject_error>`)."""
+        return self.endpoint.inject_error(
+            action,
+            code,
+            times=times,
+            message=message,
+            probability=probability,
+            seed=seed,
+            latency=latency,
+        )
+
+    def inject_latency(
+        self,
+        action: str,
+        seconds: float,
+        *,
+        times: int | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
+    ) -> Fault:
+        """Add *seconds* of real latency to calls of *action*
+        (:meth:`Endpoint.inject_latency <imagecatalog.endpoint.Endpoint.inject_latency>`)."""
+        return self.endpoint.inject_latency(
+            action, seconds, times=times, probability=probability, seed=seed
+        )
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        self.endpoint.clear_faults()
+
+    def advance(
+        self,
+        delta: timedelta | None = None,
+        *,
+        seconds: float = 0,
+        minutes: float = 0,
+        hours: float = 0,
+    ) -> datetime:
+        """Move the virtual clock on and end the work whose time has come
+        (:meth:`Endpoint.advance <imagecatalog.endpoint.Endpoint.advance>`)."""
+        return self.endpoint.advance(delta, seconds=seconds, minutes=minutes, hours=hours)
+
+    def fail_work(self, image: Image | str) -> None:
+        """Make the work in progress on *image* end in failure
+        (:meth:`Endpoint.fail_work <imagecatalog.endpoint.Endpoint.fail_work>`)."""
+        self.endpoint.fail_work(image)
+
+    def fail_next(self, kind: WorkKind | str, times: int = 1) -> None:
+        """Make the next *times* pieces of work of *kind* (``"create"``,
+        ``"import"``, ``"copy"``) end in failure
+        (:meth:`Endpoint.fail_next <imagecatalog.endpoint.Endpoint.fail_next>`)."""
+        self.endpoint.fail_next(kind, times)
+
+    def finish_work(self, image: Image | str | None = None) -> tuple[Image, ...]:
+        """End the work on *image*, or on every image, now
+        (:meth:`Endpoint.finish_work <imagecatalog.endpoint.Endpoint.finish_work>`)."""
+        return self.endpoint.finish_work(image)
+
+    def progress(self, image: Image | str) -> int | None:
+        """How far the work on *image* has come, in percent, or None."""
+        return self.endpoint.progress(image)
+
+    def sleep(self, seconds: float) -> None:
+        """A drop-in for :func:`time.sleep` that advances the virtual clock instead
+        (``monkeypatch.setattr(time, "sleep", cvm.sleep)``)."""
+        self.endpoint.sleep(seconds)
 
 
 def mock_cvm(
@@ -257,6 +420,9 @@ def mock_cvm(
     public_catalog: bool = True,
     limits: Limits | None = None,
     strict_accounts: bool | None = None,
+    ready_after_polls: int | None = None,
+    clock: VirtualClock | bool | None = None,
+    durations: Mapping[WorkKind | str, timedelta] | None = None,
 ) -> MockCvm:
     """Answer every ``CvmClient`` with an :class:`~imagecatalog.ImageService`.
 
@@ -274,6 +440,17 @@ def mock_cvm(
     the live API knows every account, any well-formed account ID may receive a
     share without being registered first; ``strict_accounts=True`` refuses an
     account the service has not registered (``InvalidAccountId.NotFound``).
+
+    The provider's work (CreateImage, ImportImage, SyncImages) is done when its
+    call answers, by default.  With *ready_after_polls* = N it starts
+    ``CREATING``/``IMPORTING``/``SYNCING`` and is done after DescribeImages has
+    shown it N times (a copy's ``SyncPercent`` rising); with *clock* (a
+    :class:`~imagecatalog.clocks.VirtualClock`, or True for a new one) it is
+    done when :meth:`MockCvm.advance` moves the clock past its duration
+    (*durations*, per kind: ``{"create": timedelta(minutes=5), ...}``).  The new
+    service then works that way (``instant=False``), and its times follow the
+    virtual clock.  With a *service* of your own, pass
+    ``ImageService(instant=False)`` (and ``clock=`` the same virtual clock).
     """
     return MockCvm(
         service,
@@ -282,4 +459,7 @@ def mock_cvm(
         public_catalog=public_catalog,
         limits=limits,
         strict_accounts=strict_accounts,
+        ready_after_polls=ready_after_polls,
+        clock=clock,
+        durations=durations,
     )

@@ -392,7 +392,10 @@ class CatalogMachine(RuleBasedStateMachine):
                 os_type=source.os_type,
                 architecture=source.architecture,
                 family=source.family,  # a copy stays in its family, not deprecated
+                copied_from=image,
             )
+        if not self.instant:  # the source shows SYNCING while its copies run
+            source.state = "SYNCING"
         return multiple(*(copy.id for copy in copies))
 
     @rule(
@@ -418,12 +421,13 @@ class CatalogMachine(RuleBasedStateMachine):
         def verdict() -> None:
             if model.images.get(image) is None:
                 raise Refused("InvalidImageId.NotFound")
-            if model.images[image].state not in IN_PROGRESS:
+            if model.images[image].state not in IN_PROGRESS or model.running_copies(image):
                 raise Refused("InvalidParameterValue.InvalidImageState")
 
         outcome = self.run(lambda: self.service.provider.complete(image), verdict)
         if outcome is not None:
             model.images[image].state = "NORMAL"
+            model.copy_ended(model.images[image].copied_from)
             assert outcome[0].state.value == "NORMAL"
 
     @precondition(work_in_progress)
@@ -434,7 +438,7 @@ class CatalogMachine(RuleBasedStateMachine):
         def verdict() -> str:
             if model.images.get(image) is None:
                 raise Refused("InvalidImageId.NotFound")
-            if model.images[image].state not in IN_PROGRESS:
+            if model.images[image].state not in IN_PROGRESS or model.running_copies(image):
                 raise Refused("InvalidParameterValue.InvalidImageState")
             return model.images[image].state
 
@@ -444,7 +448,8 @@ class CatalogMachine(RuleBasedStateMachine):
         result, was = outcome
         if was == "SYNCING":  # a failed copy disappears
             assert result is None
-            del model.images[image]
+            source = model.images.pop(image).copied_from
+            model.copy_ended(source)
         else:
             failed = {"CREATING": "CREATEFAILED", "IMPORTING": "IMPORTFAILED"}[was]
             assert result is not None and result.state.value == failed

@@ -68,6 +68,8 @@ class ModelImage:
     shares: list[str] = field(default_factory=list)
     family: str | None = None
     deprecated: bool = False
+    #: The image this one was copied from (None: not a copy).
+    copied_from: str | None = None
 
 
 class Model:
@@ -160,6 +162,23 @@ class Model:
                 continue
             seen.append((KIND_ORDER[kind], image.sequence, image_id))
         return [image_id for _, _, image_id in sorted(seen)]
+
+    def running_copies(self, image_id: str) -> list[str]:
+        """The copies of *image_id* still SYNCING: while there are any, the
+        source shows SYNCING too."""
+        return [
+            key
+            for key, image in self.images.items()
+            if image.copied_from == image_id and image.state == "SYNCING"
+        ]
+
+    def copy_ended(self, source_id: str | None) -> None:
+        """A copy of *source_id* ended: the source is NORMAL again once none runs."""
+        if source_id is None or source_id not in self.images:
+            return
+        source = self.images[source_id]
+        if source.state == "SYNCING" and not self.running_copies(source_id):
+            source.state = "NORMAL"
 
     def newest_in_family(self, viewer: str, region: str, family: str) -> str | None:
         """DescribeImageFromFamily: of the images *viewer* may launch in *region*
