@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imagecatalog import ImageService, ImageState, InvalidParameterError
+from imagecatalog import ImageService, ImageState, InvalidParameterError, Limits
 from imagecatalog.api_codes import ACTION_CODES, COMMON_CODES, CVM_CODES, is_documented
 from imagecatalog.clocks import DEFAULT_START, VirtualClock
 from imagecatalog.endpoint import DEFAULT_DURATIONS, Endpoint, InjectedError, WorkKind
@@ -550,3 +550,195 @@ def test_advancing_needs_a_virtual_clock_and_time_moves_on_only() -> None:
     with pytest.raises(InvalidParameterError, match="too long"):
         timed.advance(hours=10**12)
     assert clock() == DEFAULT_START
+
+
+# What the cold review found --------------------------------------------------------------
+
+
+def test_work_ended_elsewhere_leaves_no_stale_count() -> None:
+    """Work completed through the service directly, then copied: the copy's
+    percent rises from the start (a job left from the creation once made it
+    fall back)."""
+    endpoint = Endpoint(service(instant=False), ready_after_polls=2)
+    image_id = create(endpoint)
+    endpoint.service.provider.complete(image_id)
+    answer(endpoint, "SyncImages", ImageIds=[image_id], DestinationRegions=["ap-tokyo"])
+    shown = [seen(endpoint, image_id) for _ in range(3)]
+    assert [(s["ImageState"], s["SyncPercent"]) for s in shown] == [
+        ("SYNCING", 33),
+        ("SYNCING", 66),
+        ("NORMAL", None),
+    ]
+
+
+def test_fail_next_is_for_work_begun_after_it() -> None:
+    endpoint = Endpoint(service(instant=False), ready_after_polls=1)
+    older = endpoint.service.create_image(ALICE, instance(endpoint), name="older")
+    endpoint.fail_next("create")
+    assert endpoint.progress(older) == 0  # looking at older work uses nothing up
+    newer = create(endpoint, "newer")
+    for image_id in (older.id, newer):
+        seen(endpoint, image_id)
+    assert endpoint.service.get_image(ALICE, older.id).state is ImageState.NORMAL
+    assert endpoint.service.get_image(ALICE, newer).state is ImageState.CREATEFAILED
+
+
+def test_a_unit_of_work_and_the_clock_do_not_deadlock() -> None:
+    """One thread calls the endpoint inside a unit of work (holding the store)
+    while another advances the clock (which reads the store): both finish."""
+    import threading
+
+    clock = VirtualClock()
+    endpoint = Endpoint(service(instant=False, clock=clock, limits=Limits.newest()), clock=clock)
+    instance_id = instance(endpoint)
+    errors: list[BaseException] = []
+
+    def in_a_unit_of_work() -> None:
+        try:
+            for number in range(30):
+                with endpoint.service.unit_of_work():
+                    answer(endpoint, "CreateImage", InstanceId=instance_id, ImageName=f"u{number}")
+        except BaseException as error:
+            errors.append(error)
+
+    def advancing() -> None:
+        try:
+            for _ in range(30):
+                endpoint.advance(minutes=1)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=in_a_unit_of_work), threading.Thread(target=advancing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert errors == []
+    endpoint.advance(minutes=10)
+    assert endpoint.service.provider.work_in_progress() == ()
+
+
+def test_spans_too_long_are_refused_before_anything_changes() -> None:
+    clock = VirtualClock()
+    with pytest.raises(InvalidParameterError, match="at most 366 days"):
+        Endpoint(
+            service(instant=False, clock=clock),
+            clock=clock,
+            durations={"create": timedelta(days=999_999_990)},
+        )
+    endpoint = Endpoint(service(instant=False, clock=clock), clock=clock)
+    with pytest.raises(InvalidParameterError, match="past the last time"):
+        endpoint.advance(timedelta(days=999_999_999))
+    assert clock() == DEFAULT_START
+    answer(endpoint, "DescribeImageQuota")  # and the endpoint still answers
+
+
+def test_one_call_meets_one_error_fault() -> None:
+    slept: list[float] = []
+    endpoint = Endpoint(service(), sleep=slept.append)
+    first = endpoint.inject_error("DescribeImages", "InternalError")
+    endpoint.inject_latency("DescribeImages", 0.5, times=1)
+    second = endpoint.inject_error("DescribeImages", "RequestLimitExceeded")
+    outcomes: list[str | None] = []
+    for _ in range(3):
+        try:
+            answer(endpoint, "DescribeImages", Limit=1)
+            outcomes.append(None)
+        except InjectedError as error:
+            outcomes.append(error.code)
+    assert outcomes == ["InternalError", "RequestLimitExceeded", None]
+    assert (first.fired, second.fired) == (1, 1)
+    assert slept == [0.5]  # the latency fault fired on the second call
+
+
+def test_a_receivers_copy_leaves_the_owners_image_as_it_is() -> None:
+    endpoint = Endpoint(
+        ImageService(
+            public_catalog=True, instant=False, strict_accounts=False, limits=Limits.newest()
+        ),
+        ready_after_polls=1,
+    )
+    image_id = create(endpoint)
+    endpoint.finish_work()
+    endpoint.service.share_image(ALICE, image_id, [BOB])
+    text = endpoint.answer(
+        "SyncImages",
+        {"ImageIds": [image_id], "DestinationRegions": [GUANGZHOU], "ImageSetRequired": True},
+        caller=BOB,
+        region=GUANGZHOU,
+    )
+    [copy] = json.loads(text)["Response"]["ImageSet"]
+    assert endpoint.service.get_image(ALICE, image_id).state is ImageState.NORMAL
+    assert endpoint.service.get_image(BOB, copy["ImageId"]).state is ImageState.SYNCING
+    assert endpoint.service.provider.copies_in_progress(image_id) == ()
+    endpoint.service.share_image(ALICE, image_id, ["100000000003"])  # the owner is not held up
+
+
+def test_the_clock_moved_directly_is_seen_by_the_next_call() -> None:
+    clock = VirtualClock()
+    endpoint = Endpoint(service(instant=False, clock=clock), clock=clock)
+    image_id = create(endpoint)
+    clock.advance(minutes=5)
+    assert seen(endpoint, image_id)["ImageState"] == "NORMAL"
+
+
+def test_the_sub_codes_of_throttling_can_be_injected() -> None:
+    endpoint = Endpoint(service())
+    for code in (
+        "RequestLimitExceeded.UinLimitExceeded",
+        "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+        "RequestLimitExceeded.IPLimitExceeded",
+    ):
+        endpoint.inject_error("DescribeImages", code)
+        with pytest.raises(InjectedError) as raised:
+            answer(endpoint, "DescribeImages")
+        assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("make", "parameter"),
+    [
+        (lambda: Endpoint("service"), "service"),  # type: ignore[arg-type]
+        (lambda: Endpoint(service(instant=False), durations={"copy": timedelta(1)}), "durations"),
+        (
+            lambda: Endpoint(
+                service(instant=False, clock=(c := VirtualClock())),
+                clock=c,
+                durations={"copy": 5},  # type: ignore[dict-item]
+            ),
+            "durations['copy']",
+        ),
+        (lambda: Endpoint(service()).inject_latency("DescribeImages", -1), "seconds"),
+        (
+            lambda: Endpoint(service()).answer(
+                "DescribeImages",
+                {},
+                caller=ALICE,
+                region=GUANGZHOU,
+                request_id=5,  # type: ignore[arg-type]
+            ),
+            "request_id",
+        ),
+        (
+            lambda: Endpoint(service()).answer(
+                "DescribeImages",
+                None,  # type: ignore[arg-type]
+                caller=ALICE,
+                region=GUANGZHOU,
+            ),
+            "params",
+        ),
+    ],
+)
+def test_bad_arguments_name_themselves(make: Any, parameter: str) -> None:
+    with pytest.raises(InvalidParameterError) as raised:
+        make()
+    assert raised.value.parameter == parameter
+
+
+def test_the_log_keeps_a_read_only_copy() -> None:
+    endpoint = Endpoint(service())
+    answer(endpoint, "DescribeImages", Limit=1)
+    with pytest.raises(TypeError):
+        endpoint.calls[0].params["Limit"] = 2  # type: ignore[index]

@@ -24,13 +24,17 @@ def count_images() -> int:
     return int(client.DescribeImages(models.DescribeImagesRequest()).TotalCount)
 
 
+#: The SDK's own methods where the mock answers, as installed.
+ORIGINAL = {name: vars(AbstractClient)[name] for name in ("_call", "_call_with_region_breaker")}
+
+
 def sdk_is_untouched() -> bool:
-    """``CvmClient`` inherits ``call`` and ``_call`` (where the mock answers) from
-    the SDK's ``AbstractClient``, as installed."""
+    """The SDK's ``AbstractClient`` has its own ``_call`` and
+    ``_call_with_region_breaker`` (where the mock answers), and ``CvmClient``
+    defines neither, as installed."""
     return all(
-        name not in vars(cvm_client.CvmClient)
-        and getattr(cvm_client.CvmClient, name) is getattr(AbstractClient, name)
-        for name in ("call", "_call")
+        vars(AbstractClient).get(name) is method and name not in vars(cvm_client.CvmClient)
+        for name, method in ORIGINAL.items()
     )
 
 

@@ -441,7 +441,9 @@ def _copy_shared_image(
         owner=caller,
     )
     catalog.store.add_image(copy)
-    _mark_copying(catalog, source, (copy,))
+    # The owner's image does not change for a receiver's copy (ours: no source says
+    # a receiver's copy makes the owner's image busy, and nothing of the owner's
+    # should hang on what another account does).
     return (copy,)
 
 
@@ -457,16 +459,19 @@ def own_work(catalog: Catalog) -> list[Image]:
     """The images in progress on work of their own (not the sources of running
     copies, which end with their copies); reads the whole store."""
     running = [image for image in catalog.store.all_images() if image.state.in_progress]
-    sources = {image.copied_from for image in running if image.state is _SYNCING}
-    return [image for image in running if image.id not in sources]
+    sources = {(image.copied_from, image.owner) for image in running if image.state is _SYNCING}
+    return [image for image in running if (image.id, image.owner) not in sources]
 
 
-def running_copies(catalog: Catalog, image_id: str) -> tuple[Image, ...]:
-    """The copies of *image_id* still in progress (reads the whole store)."""
+def running_copies(catalog: Catalog, source: Image) -> tuple[Image, ...]:
+    """The copies *source*'s owner is making of it, still in progress (reads the
+    whole store); a receiver's copies do not count (they leave the source as it is)."""
     return tuple(
         image
         for image in catalog.store.all_images()
-        if image.copied_from == image_id and image.state is _SYNCING
+        if image.copied_from == source.id
+        and image.state is _SYNCING
+        and image.owner == source.owner
     )
 
 
@@ -585,7 +590,7 @@ def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
         raise ImageNotFoundError(image_id)
     check_state(image, _COMPLETE if succeeded else _FAIL)
     if image.state is _SYNCING:
-        copies = running_copies(catalog, image.id)
+        copies = running_copies(catalog, image)
         if copies:
             raise InvalidImageStateError(
                 image_id=image.id,
@@ -613,7 +618,7 @@ def finish(catalog: Catalog, image_id: str, *, succeeded: bool) -> Image | None:
 def _copy_ended(catalog: Catalog, source_id: str) -> None:
     """A copy of *source_id* ended: the source is ``NORMAL`` again once none runs."""
     source = catalog.store.get_image(source_id)
-    if source is not None and source.state is _SYNCING and not running_copies(catalog, source_id):
+    if source is not None and source.state is _SYNCING and not running_copies(catalog, source):
         catalog.store.replace_image(source.with_state(_NORMAL))
 
 

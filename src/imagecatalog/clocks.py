@@ -91,7 +91,16 @@ class VirtualClock:
         hours (never back), and return the new time."""
         step = duration(delta, seconds=seconds, minutes=minutes, hours=hours)
         with self._lock:
-            self._now += step
+            try:
+                self._now += step
+            except OverflowError:
+                raise InvalidParameterError(
+                    f"the clock reads {self._now.isoformat()}: {step} later is past the "
+                    "last time a datetime holds",
+                    parameter="delta",
+                    value=step,
+                    code=ErrorCode.INVALID_PARAMETER,
+                ) from None
             return self._now
 
     def __repr__(self) -> str:
@@ -104,14 +113,16 @@ def duration(
     seconds: float = 0,
     minutes: float = 0,
     hours: float = 0,
+    parameter: str = "delta",
 ) -> timedelta:
     """*delta* plus the given seconds, minutes and hours: a span of time that
-    is not negative, else :class:`~imagecatalog.InvalidParameterError`."""
+    is not negative, else :class:`~imagecatalog.InvalidParameterError` naming
+    *parameter*."""
     given: object = delta
     if given is not None and not isinstance(given, timedelta):
         raise InvalidParameterError(
-            f"a span of time is a timedelta, not {delta!r}",
-            parameter="delta",
+            f"{parameter} is a span of time, a timedelta, not {delta!r}",
+            parameter=parameter,
             value=delta,
             code=ErrorCode.INVALID_PARAMETER,
         )
@@ -132,15 +143,15 @@ def duration(
         step = (delta or timedelta()) + timedelta(seconds=seconds, minutes=minutes, hours=hours)
     except OverflowError:
         raise InvalidParameterError(
-            "that span of time is too long for a datetime",
-            parameter="delta",
+            f"{parameter}: that span of time is too long for a datetime",
+            parameter=parameter,
             value=(delta, seconds, minutes, hours),
             code=ErrorCode.INVALID_PARAMETER,
         ) from None
     if step < timedelta():
         raise InvalidParameterError(
-            f"time only moves on: {step} is negative",
-            parameter="delta",
+            f"{parameter}: time only moves on, and {step} is negative",
+            parameter=parameter,
             value=step,
             code=ErrorCode.INVALID_PARAMETER,
         )

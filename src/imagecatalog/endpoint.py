@@ -66,6 +66,7 @@ from imagecatalog.service import ImageService
 
 __all__ = [
     "DEFAULT_DURATIONS",
+    "MAX_DURATION",
     "Call",
     "Endpoint",
     "Fault",
@@ -119,6 +120,10 @@ DEFAULT_DURATIONS: Mapping[WorkKind, timedelta] = MappingProxyType(
         WorkKind.COPY: timedelta(minutes=10),
     }
 )
+
+
+#: The longest a piece of work may take on a virtual clock.
+MAX_DURATION = timedelta(days=366)
 
 
 @attrs.frozen
@@ -239,6 +244,22 @@ class Endpoint:
         durations: Mapping[WorkKind | str, timedelta] | None = None,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
+        given_service: object = service
+        if not isinstance(given_service, ImageService):
+            raise InvalidParameterError(
+                f"an endpoint answers from an ImageService, not {service!r}",
+                parameter="service",
+                value=service,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        if durations is not None and clock is None:
+            raise InvalidParameterError(
+                "durations are how long work takes on a virtual clock: give a clock too "
+                "(mock_cvm(clock=VirtualClock(), durations=...))",
+                parameter="durations",
+                value=durations,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         if ready_after_polls is not None and not _is_count(ready_after_polls, 0):
             raise InvalidParameterError(
                 f"ready_after_polls must be a whole number of DescribeImages calls, 0 or "
@@ -305,10 +326,29 @@ class Endpoint:
         """The whole response of *action* as the API's JSON text; a refusal
         (the catalog's, or an injected one) raises
         :class:`~imagecatalog.ImageCatalogError`.  The call is logged."""
+        given_id: object = request_id
+        if given_id is not None and not isinstance(given_id, str):
+            raise InvalidParameterError(
+                f"request_id must be a string, not {request_id!r}",
+                parameter="request_id",
+                value=request_id,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         request_id = str(uuid.uuid4()) if request_id is None else request_id
         account = caller.id if isinstance(caller, Account) else str(caller)
         place = region.id if isinstance(region, Region) else str(region)
         sent = _copied(params)
+        given_params: object = params
+        if not isinstance(given_params, Mapping):
+            error = InvalidParameterError(
+                f"a request's parameters are a JSON object, not {type(params).__name__}",
+                parameter="params",
+                value=params,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+            self._log(Call(action, place, account, sent, request_id, str(error.code)))
+            raise error
+        self._settle()  # a virtual clock may have been moved on directly
         try:
             self._apply_faults(action)
             text = self.actions.handle_json(
@@ -372,7 +412,7 @@ class Endpoint:
         *times* calls have failed.  *latency* seconds are added before the error
         answers.  Faults apply in the order they were injected; the first that
         fires answers."""
-        code = _checked_code(code, action)
+        code = _checked_code(code)
         if message is not None and not isinstance(message, str):
             raise InvalidParameterError(
                 f"message must be a string, not {message!r}",
@@ -395,7 +435,9 @@ class Endpoint:
         """Add *seconds* of real latency to calls of *action* (``"*"``: any),
         every time (or the next *times* calls), or by chance with *probability*
         (seeded by *seed*).  The calls then proceed as usual."""
-        return self._add_fault(action, None, "", times, probability, seed, seconds)
+        return self._add_fault(
+            action, None, "", times, probability, seed, seconds, latency_name="seconds"
+        )
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
@@ -419,6 +461,7 @@ class Endpoint:
         probability: float,
         seed: int | None,
         latency: float,
+        latency_name: str = "latency",
     ) -> Fault:
         named: object = action
         if not isinstance(named, str) or (named != "*" and named not in self.actions.actions):
@@ -445,8 +488,8 @@ class Endpoint:
             )
         if not _is_number(latency) or not 0 <= latency < 3600:
             raise InvalidParameterError(
-                f"latency is seconds, 0 or more and below an hour, not {latency!r}",
-                parameter="latency",
+                f"{latency_name} is seconds, 0 or more and below an hour, not {latency!r}",
+                parameter=latency_name,
                 value=latency,
                 code=ErrorCode.INVALID_PARAMETER_VALUE,
             )
@@ -478,14 +521,19 @@ class Endpoint:
                 self._faults.remove(fault)
 
     def _apply_faults(self, action: str) -> None:
+        """The faults of *action*, in the order they were injected: latency adds
+        up, and the first error that fires answers (the faults after it are
+        not reached by this call)."""
+        delay = 0.0
+        error: Fault | None = None
         with self._lock:
-            fired = [fault for fault in self._faults if fault._fires(action)]
+            for fault in self._faults:
+                if fault._fires(action):
+                    delay += fault.latency
+                    if fault.code is not None:
+                        error = fault
+                        break
             self._faults = [fault for fault in self._faults if not fault.exhausted]
-        error = next((fault for fault in fired if fault.code is not None), None)
-        # Latency of every fault that fired up to the error that answers.
-        delay = sum(
-            fault.latency for fault in fired[: None if error is None else fired.index(error) + 1]
-        )
         if delay:
             self._sleep(delay)
         if error is not None:
@@ -493,30 +541,25 @@ class Endpoint:
             raise InjectedError(error.code, error.message, action=action)
 
     # Work in progress ---------------------------------------------------------------
+    #
+    # The endpoint's lock guards its own state only, and is never held while the
+    # service is called (the service may be inside a unit of work of another
+    # thread, holding the store): reads of the store come first, then the jobs
+    # are updated under the lock, then the work that is due is ended outside it.
 
     def fail_work(self, image: Image | str) -> None:
         """Make the provider's work on *image* (in progress now) end in failure
         when it ends: a created image becomes ``CREATEFAILED``, an imported one
         ``IMPORTFAILED``, and a failed copy is removed."""
-        image_id = image_id_of(image)
-        found = self.service.store.get_image(image_id)
-        if found is None:
-            raise ImageNotFoundError(image_id)
-        if not found.state.in_progress:
-            raise InvalidParameterError(
-                f"image {image_id} is {found.state}: no work is in progress on it to fail",
-                parameter="image",
-                value=image_id,
-                code=ErrorCode.INVALID_PARAMETER_VALUE,
-            )
+        found = self._own_work(image)
         with self._lock:
-            self._check_own_work(found)
             self._follow(found).fails = True
 
     def fail_next(self, kind: WorkKind | str, times: int = 1) -> None:
         """Make the next *times* pieces of work of *kind* (``"create"``,
-        ``"import"`` or ``"copy"``, one per copy) that start from now on end in
-        failure when they end."""
+        ``"import"`` or ``"copy"``, one per copy) that a call through this
+        endpoint begins end in failure when they end.  (A call made inside a
+        unit of work that is then undone still uses one up.)"""
         work = WorkKind.parse(kind)
         if not _is_count(times, 1):
             raise InvalidParameterError(
@@ -542,26 +585,14 @@ class Endpoint:
         on *image*, or on every image in progress.  Returns the images that
         finished (a failed copy is gone, so not among them)."""
         if image is not None:
-            image_id = image_id_of(image)
-            found = self.service.store.get_image(image_id)
-            if found is None:
-                raise ImageNotFoundError(image_id)
-            if not found.state.in_progress:
-                raise InvalidParameterError(
-                    f"image {image_id} is {found.state}: no work is in progress on it",
-                    parameter="image",
-                    value=image_id,
-                    code=ErrorCode.INVALID_PARAMETER_VALUE,
-                )
-            with self._lock:
-                self._check_own_work(found)
-            targets: Sequence[Image] = (found,)
+            targets: Sequence[Image] = (self._own_work(image),)
         else:
             targets = self.service.provider.work_in_progress()
         with self._lock:
-            for target in targets:
-                self._follow(target)
-            return self._finish([target.id for target in targets])
+            jobs = [(target.id, self._follow(target)) for target in targets]
+            for image_id, _ in jobs:
+                self._jobs.pop(image_id, None)
+        return self._end(jobs)
 
     def advance(
         self,
@@ -582,11 +613,12 @@ class Endpoint:
                 code=ErrorCode.INVALID_PARAMETER,
             )
         step = duration(delta, seconds=seconds, minutes=minutes, hours=hours)
+        running = self.service.provider.work_in_progress()
         with self._lock:
-            for image in self.service.provider.work_in_progress():
+            for image in running:
                 self._follow(image)
-            now = self.clock.advance(step)
-            self._settle()
+        now = self.clock.advance(step)
+        self._settle()
         return now
 
     def sleep(self, seconds: float) -> None:
@@ -603,18 +635,54 @@ class Endpoint:
         found = self.service.store.get_image(image_id)
         if found is None or not found.state.in_progress:
             return None
+        copies = self._copies_if_source(found)
         with self._lock:
-            copies = self._copies_of(found)
-            if copies is not None:
-                return min(self._percent(job) for job in copies)
+            if copies:
+                return min(self._percent(self._follow(copy)) for copy in copies)
             return self._percent(self._follow(found))
 
+    def _own_work(self, image: Image | str) -> Image:
+        """*image*, in progress on work of its own (not the source of copies)."""
+        image_id = image_id_of(image)
+        found = self.service.store.get_image(image_id)
+        if found is None:
+            raise ImageNotFoundError(image_id)
+        if not found.state.in_progress:
+            raise InvalidParameterError(
+                f"image {image_id} is {found.state}: no work is in progress on it",
+                parameter="image",
+                value=image_id,
+                code=ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        if self._copies_if_source(found):
+            raise InvalidParameterError(
+                f"image {image_id} is SYNCING as the source of copies in progress, and is "
+                "NORMAL again when they end: act on its copies instead",
+                parameter="image",
+                value=image_id,
+                code=ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        return found
+
+    def _copies_if_source(self, image: Image) -> tuple[Image, ...]:
+        """The copies in progress of *image* when it is SYNCING as their source
+        (a read of the store: call it without the lock)."""
+        if image.state is not ImageState.SYNCING:
+            return ()
+        with self._lock:
+            job = self._jobs.get(image.id)
+            if job is not None and job.kind is WorkKind.COPY:
+                return ()  # a copy in progress is no source: it cannot be copied
+        return self.service.provider.copies_in_progress(image)
+
     def _follow(self, image: Image) -> _Job:
-        """The job of *image* (in progress on work of its own), followed from now
-        on if it was not."""
+        """The job of *image*, in progress on work of its own, followed from now
+        on if it was not (under the lock).  A job left from work that ended
+        elsewhere (``service.provider.complete``, an undone unit of work) is
+        replaced."""
+        kind = WorkKind.of(image.state)
         job = self._jobs.get(image.id)
-        if job is None:
-            kind = WorkKind.of(image.state)
+        if job is None or job.kind is not kind:
             started = image.created_at
             if self.clock is not None:  # a service adds microseconds to a clock at rest
                 started = min(started, self.clock())
@@ -623,65 +691,46 @@ class Endpoint:
                 started=started,
                 source=image.copied_from if kind is WorkKind.COPY else None,
             )
-            if self._fail_next.get(kind):
-                self._fail_next[kind] -= 1
-                job.fails = True
         return job
 
-    def _copies_of(self, image: Image) -> list[_Job] | None:
-        """The followed copies of *image*, if it is SYNCING as the source of copies
-        in progress (None when it is not such a source)."""
-        if image.state is not ImageState.SYNCING or image.id in self._jobs:
-            return None
-        jobs = [job for job in self._jobs.values() if job.source == image.id]
-        if jobs:
-            return jobs
-        copies = self.service.provider.copies_in_progress(image)
-        for running in copies:
-            self._follow(running)
-        return [self._jobs[running.id] for running in copies] or None
-
-    def _check_own_work(self, image: Image) -> None:
-        if self._copies_of(image) is not None:
-            raise InvalidParameterError(
-                f"image {image.id} is SYNCING as the source of copies in progress, and is "
-                "NORMAL again when they end: act on its copies instead",
-                parameter="image",
-                value=image.id,
-                code=ErrorCode.INVALID_PARAMETER_VALUE,
-            )
-
     def _started(self, images: Sequence[Image]) -> None:
-        """CvmActions' report of work begun by a call."""
+        """CvmActions' report of work begun by a call: followed from now, and the
+        next failures asked for (:meth:`fail_next`) given to it."""
         with self._lock:
-            for image in images:
-                if image.state.in_progress:
-                    self._follow(image)
-
-    def _observed(self, images: Sequence[Image]) -> Mapping[str, int]:
-        """CvmActions' report of images DescribeImages is showing: each one in
-        progress counts one more showing; returns how far each one has come."""
-        shown: dict[str, int] = {}
-        with self._lock:
-            sources = []
             for image in images:
                 if not image.state.in_progress:
                     continue
-                if self._copies_of(image) is not None:
-                    sources.append(image)
-                    continue
+                if image.copied_from is not None:  # its source has no work of its own now
+                    self._jobs.pop(image.copied_from, None)
+                self._jobs.pop(image.id, None)
                 job = self._follow(image)
-                if self.ready_after_polls is not None:
+                if self._fail_next.get(job.kind):
+                    self._fail_next[job.kind] -= 1
+                    job.fails = True
+
+    def _observed(self, images: Sequence[Image]) -> Mapping[str, int]:
+        """CvmActions' report of images DescribeImages is showing: each piece of
+        work in progress among them counts one more showing (once, whether it is
+        shown itself or through its source); returns how far each has come."""
+        running = [image for image in images if image.state.in_progress]
+        sources = {image.id: self._copies_if_source(image) for image in running}
+        shown: dict[str, int] = {}
+        with self._lock:
+            counted: set[str] = set()
+
+            def show(image: Image) -> _Job:
+                job = self._follow(image)
+                if self.ready_after_polls is not None and image.id not in counted:
+                    counted.add(image.id)
                     job.polls += 1
-                shown[image.id] = self._percent(job)
-            for image in sources:  # as far as its least advanced copy
-                copies = self._copies_of(image) or []
-                if self.ready_after_polls is not None:
-                    # Showing the source shows its copies' progress (terraform's
-                    # sync-image resource polls the source only).
-                    for job in copies:
-                        job.polls += 1
-                shown[image.id] = min((self._percent(job) for job in copies), default=0)
+                return job
+
+            for image in running:
+                copies = sources[image.id]
+                if copies:  # as far as its least advanced copy, each copy shown
+                    shown[image.id] = min(self._percent(show(copy)) for copy in copies)
+                else:
+                    shown[image.id] = self._percent(show(image))
         return shown
 
     def _percent(self, job: _Job) -> int:
@@ -694,38 +743,46 @@ class Endpoint:
             return min(99, max(0, int((self.clock() - job.started) / span * 100)))
         return 0
 
+    def _due_at(self, job: _Job) -> datetime | None:
+        """When *job* ends on the virtual clock (None: never, or no clock)."""
+        try:
+            return job.started + self.durations[job.kind]
+        except OverflowError:
+            return None
+
     def _due(self, job: _Job) -> bool:
         if self.ready_after_polls is not None:
             return job.polls >= self.ready_after_polls
         if self.clock is not None:
-            return self.clock() >= job.started + self.durations[job.kind]
-        return self.service.instant
+            due = self._due_at(job)
+            return due is not None and self.clock() >= due
+        return False
 
-    def _settle(self) -> None:
-        """End the work whose time has come, oldest first."""
+    def _settle(self) -> tuple[Image, ...]:
+        """End the work whose time has come, in the order it comes."""
         with self._lock:
             due = sorted(
                 (
-                    (job.started + self.durations[job.kind], job.started, image_id)
+                    (self._due_at(job) or job.started, job.started, image_id)
                     for image_id, job in self._jobs.items()
                     if self._due(job)
                 ),
             )
-            if due:
-                self._finish([image_id for _, _, image_id in due])
+            jobs = [(image_id, self._jobs.pop(image_id)) for _, _, image_id in due]
+        return self._end(jobs) if jobs else ()
 
-    def _finish(self, image_ids: Sequence[str]) -> tuple[Image, ...]:
+    def _end(self, jobs: Sequence[tuple[str, _Job]]) -> tuple[Image, ...]:
+        """End each job's work, as it was set to end (outside the lock)."""
         finished = []
-        for image_id in image_ids:
-            job = self._jobs.pop(image_id, None)
+        for image_id, job in jobs:
             try:
-                if job is not None and job.fails:
+                if job.fails:
                     self.service.provider.fail(image_id)
                     outcome = self.service.store.get_image(image_id)
                 else:
                     outcome = self.service.provider.complete(image_id)
             except (ImageNotFoundError, InvalidImageStateError):
-                continue  # deleted, or finished by hand, since: nothing left to do
+                continue  # deleted, or ended another way, since: nothing left to do
             if outcome is not None:
                 finished.append(outcome)
         return tuple(finished)
@@ -743,7 +800,17 @@ def _durations(given: Mapping[WorkKind | str, timedelta] | None) -> dict[WorkKin
             code=ErrorCode.INVALID_PARAMETER,
         )
     for kind, span in given.items():
-        durations[WorkKind.parse(kind)] = duration(span)
+        work = WorkKind.parse(kind)
+        checked = duration(span, parameter=f"durations[{work.value!r}]")
+        if checked > MAX_DURATION:
+            raise InvalidParameterError(
+                f"durations[{work.value!r}] is {checked}; work takes at most "
+                f"{MAX_DURATION.days} days here",
+                parameter="durations",
+                value=span,
+                code=ErrorCode.INVALID_PARAMETER_VALUE,
+            )
+        durations[work] = checked
     return durations
 
 
@@ -761,7 +828,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
-def _checked_code(code: object, action: str) -> str:
+def _checked_code(code: object) -> str:
     if not isinstance(code, str) or not api_codes.is_documented(code):
         raise InvalidParameterError(
             f"{code!r} is not a documented error code of the CVM API: inject a common code "
@@ -795,11 +862,11 @@ _COMMON_MESSAGES = {
 
 
 def _copied(params: object) -> Mapping[str, Any]:
-    """A copy of the request's parameters, for the log (what a client sends is
-    JSON data; anything else is kept as it was sent)."""
+    """A read-only copy of the request's parameters, for the log (what a client
+    sends is JSON data; anything else is kept as it was sent)."""
     if not isinstance(params, Mapping):
-        return {"": params}
+        return MappingProxyType({"": params})
     try:
-        return copy.deepcopy(dict(params))
+        return MappingProxyType(copy.deepcopy(dict(params)))
     except Exception:  # not copyable: keep what was sent, shallowly
-        return dict(params)
+        return MappingProxyType(dict(params))

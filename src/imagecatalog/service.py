@@ -893,11 +893,15 @@ class ProviderOperations:
         return tuple(sorted(found, key=lambda image: (image.created_at, image.id)))
 
     def copies_in_progress(self, image_id: Image | str) -> tuple[Image, ...]:
-        """The copies of an image still ``SYNCING`` (while there are any, the
-        image shows ``SYNCING`` too).  Reads the whole store."""
+        """The copies of an image its owner is making, still ``SYNCING`` (while
+        there are any, the image shows ``SYNCING`` too; a receiver's copies
+        leave the image as it is).  Reads the whole store."""
         image_id = image_id_of(image_id)
         with self._service.store.transaction():
-            return handlers.running_copies(self._service._catalog, image_id)
+            source = self._service.store.get_image(image_id)
+            if source is None:
+                raise ImageNotFoundError(image_id)
+            return handlers.running_copies(self._service._catalog, source)
 
     def load(self, contents: CatalogContents) -> None:
         """Put a whole catalog into this service's empty store, all or nothing.

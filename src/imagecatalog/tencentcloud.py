@@ -4,7 +4,8 @@ While :func:`mock_cvm` is active, every ``CvmClient`` of the official Python SDK
 (``tencentcloud-sdk-python-cvm``, ``pip install "imagecatalog[tencentcloud]"``),
 created by any code, is answered by an :class:`~imagecatalog.ImageService`
 instead of the network.  The fake sits where the SDK sends a request and reads
-the HTTP answer (the client's ``_call``): the SDK's own request models
+the HTTP answer (``AbstractClient._call``, for clients of the CVM service):
+the SDK's own request models
 serialize the parameters, its own retryer (``ClientProfile(retryer=...)``)
 retries, its own error check raises, and its own response models read the
 answer, whether the code calls an action's method, ``call`` or ``call_json``.
@@ -52,6 +53,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
+from tencentcloud.common.abstract_client import AbstractClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
 )
@@ -72,55 +74,70 @@ _R = TypeVar("_R")
 _C = TypeVar("_C")
 _P = ParamSpec("_P")
 
-#: Marks that ``CvmClient`` had no ``_call`` of its own (it inherits the SDK's).
+#: Marks a method the class did not define itself (it inherits it).
 _INHERITED = object()
-#: The client method the mock replaces: it sends one request and returns the
-#: HTTP answer; ``call``, ``call_json`` and the action methods run their retryer
-#: and their error check around it.
-_SEAM = "_call"
+#: Where the mock answers: the SDK's methods that send one request and return the
+#: HTTP answer (``call``, ``call_json``, the action methods and the SDK's retryer
+#: run around ``_call``; ``call_with_region_breaker`` sends through the other).
+#: Replaced on ``AbstractClient``, they answer for clients of the CVM service
+#: (``CvmClient``, ``CommonClient("cvm", ...)``) and pass any other through.
+_SEAMS = ("_call", "_call_with_region_breaker")
 
 #: The mocks active now, in the order they started; the last answers.
 _ACTIVE: list[MockCvm] = []
-#: What ``CvmClient._call`` was before the first active mock replaced it.
+#: What each seam was before the first active mock replaced it.
 _STATE: dict[str, Any] = {}
 #: Starting and stopping mocks take turns.
 _SWITCH = threading.Lock()
 
 
 class _Answer:
-    """The HTTP answer the SDK reads (``status_code``, ``headers``, ``content``;
-    ``reason``, ``raw.version`` and ``text`` when its debug log prints it), as the
-    live API sends it: status 200 and a JSON body, errors included."""
+    """The HTTP answer the SDK reads (``status_code``, ``headers``, ``content`` as
+    bytes; ``reason``, ``raw.version`` and ``text`` when its debug log prints it),
+    as the live API sends it: status 200 and a JSON body, errors included."""
 
     status_code = 200
     reason = "OK"
     raw = types.SimpleNamespace(version=11)
 
-    def __init__(self, content: str) -> None:
-        self.content = content
+    def __init__(self, text: str) -> None:
+        self.content = text.encode("utf-8")
         self.headers = {"Content-Type": "application/json"}
-        self.text = content
+        self.text = text
 
 
-def _dispatch(
-    client: CvmClient,
-    action: str,
-    params: Mapping[str, Any],
-    options: object = None,
-    headers: object = None,
-) -> _Answer:
-    """``CvmClient._call`` while a mock is active: the last started active mock answers."""
-    mock = _ACTIVE[-1]
-    try:
-        return _Answer(mock.answer(client, action, params))
-    except TencentCloudSDKException as error:
-        body = {
-            "Response": {
-                "Error": {"Code": error.code, "Message": error.message},
-                "RequestId": error.requestId,
+def _seams() -> tuple[str, ...]:
+    """The seams this SDK has (``_call`` in every release this package supports)."""
+    return tuple(name for name in _SEAMS if hasattr(AbstractClient, name))
+
+
+def _seam(name: str) -> Callable[..., Any]:
+    """The replacement of ``AbstractClient.<name>`` while a mock is active."""
+
+    def dispatch(
+        client: AbstractClient,
+        action: str,
+        params: Mapping[str, Any],
+        options: object = None,
+        headers: object = None,
+    ) -> Any:
+        if getattr(client, "_service", None) != "cvm":  # another service's client
+            return _STATE[name](client, action, params, options, headers)
+        if headers is not None and not isinstance(headers, dict):
+            raise TencentCloudSDKException("ClientError", "headers must be a dict.")
+        try:
+            return _Answer(_ACTIVE[-1].answer(client, action, params))
+        except TencentCloudSDKException as error:
+            body = {
+                "Response": {
+                    "Error": {"Code": error.code, "Message": error.message},
+                    "RequestId": error.requestId,
+                }
             }
-        }
-        return _Answer(json.dumps(body, ensure_ascii=False))
+            return _Answer(json.dumps(body, ensure_ascii=False))
+
+    dispatch.__name__ = dispatch.__qualname__ = f"mock_cvm_{name.lstrip('_')}"
+    return dispatch
 
 
 #: The account a mock acts as when no credential mapping says otherwise.
@@ -130,7 +147,8 @@ DEFAULT_ACCOUNT = "100000000001"
 class MockCvm:
     """The fake CVM endpoint: holds the :class:`~imagecatalog.ImageService` that
     answers (through an :class:`~imagecatalog.endpoint.Endpoint`), and patches
-    ``CvmClient._call`` (where the SDK sends a request) while active.
+    the SDK's ``AbstractClient._call`` (where a client sends a request) for
+    clients of the CVM service while active.
 
     Use it through :func:`mock_cvm`: as a context manager, as a decorator of
     functions and classes, or with :meth:`start` and :meth:`stop`.  Activations
@@ -178,14 +196,14 @@ class MockCvm:
         self.credentials = {
             secret_id: Account.of(owner) for secret_id, owner in (credentials or {}).items()
         }
-        for known in (self.account, *self.credentials.values()):
-            service.register_account(known, exist_ok=True)
         self.endpoint = Endpoint(
             service,
             ready_after_polls=ready_after_polls,
             clock=clock,
             durations=durations,
         )
+        for known in (self.account, *self.credentials.values()):
+            service.register_account(known, exist_ok=True)
         self.actions: CvmActions = self.endpoint.actions
         self._activations = 0
 
@@ -207,8 +225,10 @@ class MockCvm:
         with _SWITCH:
             if self._activations == 0:
                 if not _ACTIVE:
-                    _STATE["saved"] = CvmClient.__dict__.get(_SEAM, _INHERITED)
-                    setattr(CvmClient, _SEAM, _dispatch)
+                    for name in _seams():
+                        _STATE[name] = getattr(AbstractClient, name)
+                        _STATE[f"own {name}"] = AbstractClient.__dict__.get(name, _INHERITED)
+                        setattr(AbstractClient, name, _seam(name))
                 _ACTIVE.append(self)
             self._activations += 1
         return self
@@ -224,11 +244,13 @@ class MockCvm:
             if self._activations == 0:
                 _ACTIVE.remove(self)
                 if not _ACTIVE:
-                    saved = _STATE.pop("saved")
-                    if saved is _INHERITED:
-                        delattr(CvmClient, _SEAM)
-                    else:
-                        setattr(CvmClient, _SEAM, saved)
+                    for name in _seams():
+                        saved = _STATE.pop(f"own {name}")
+                        _STATE.pop(name)
+                        if saved is _INHERITED:
+                            delattr(AbstractClient, name)
+                        else:
+                            setattr(AbstractClient, name, saved)
 
     def __enter__(self) -> MockCvm:
         return self.start()
@@ -373,6 +395,11 @@ class MockCvm:
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self.endpoint.clear_faults()
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The faults injected and not removed (or used up), in order."""
+        return self.endpoint.faults
 
     def advance(
         self,

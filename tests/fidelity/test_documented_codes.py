@@ -2,7 +2,8 @@
 codes, or one of ours that docs/rules.md marks *(imagecatalog)*.
 
 The documented lists are tencentcloud-sdk-go's client.go ("可能返回的错误码", each
-action's block), kept in documented_codes.json with the API 3.0 common codes.
+action's block), kept with the API 3.0 common codes in the package's
+data/error_codes.json (:mod:`imagecatalog.api_codes`).
 Random requests (well-formed and not, of the action's own parameters) hit a
 small catalog; each refusal's code must be in the action's list, and the
 refused request must leave the catalog as it was.
@@ -10,19 +11,17 @@ refused request must leave the catalog as it was.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagecatalog import ImageCatalogError, ImageService, Limits
+from imagecatalog.api_codes import ACTION_CODES, COMMON_CODES
 from imagecatalog.cvm import ACTION_PARAMETERS, CvmActions
 from imagecatalog.testing import CatalogBuilder, catalog_state
 
-DOCUMENTED = json.loads((Path(__file__).parent / "documented_codes.json").read_text("utf-8"))
-COMMON = set(DOCUMENTED["common"])
+COMMON = set(COMMON_CODES)
 #: Ours, marked *(imagecatalog)* in docs/rules.md: a trust list is our own rule.
 OURS = {"UnauthorizedOperation.UntrustedSharedImage"}
 #: The SDK's codes for the tag service's rules, which CreateImage's and ImportImage's
@@ -196,6 +195,6 @@ def test_every_refusal_carries_a_documented_code(
             unchanged = catalog_state(SERVICE) == STATE
         work.rollback()
     if refused is not None:
-        allowed = set(DOCUMENTED["actions"][action]) | COMMON | OURS | TAG_CODES
+        allowed = set(ACTION_CODES[action]) | COMMON | OURS | TAG_CODES
         assert refused.code in allowed, (action, params, refused.code, refused.message)
         assert unchanged, "a refused request changed the catalog"

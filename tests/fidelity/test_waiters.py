@@ -248,7 +248,7 @@ def test_work_in_progress_is_refused_with_each_actions_documented_code() -> None
 # A virtual clock ------------------------------------------------------------------------
 
 
-def test_waiters_under_a_virtual_clock_take_no_real_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_waiters_under_a_virtual_clock_take_no_real_time() -> None:
     clock = VirtualClock()
     with mock_cvm(credentials=SECRET_IDS, clock=clock) as cvm:
         started = time.monotonic()
@@ -421,3 +421,35 @@ def test_the_sdks_debug_log_prints_the_mocks_answers() -> None:
     text = logged.getvalue()
     assert "HTTP/1.1 200 OK" in text and "Content-Type: application/json" in text
     assert '"Code": "InternalError"' in text and '"TotalCount"' in text
+
+
+def test_every_way_of_calling_the_cvm_service_reaches_the_mock() -> None:
+    """The mock answers at ``AbstractClient._call`` (and the region breaker's
+    ``_call_with_region_breaker``) for clients of the CVM service: an action's
+    method, ``call`` (bytes, as requests gives them), ``call_json``,
+    ``call_with_region_breaker``, and the generic ``CommonClient("cvm", ...)``."""
+    from tencentcloud.common import credential
+    from tencentcloud.common.common_client import CommonClient
+
+    with mock_cvm(credentials=SECRET_IDS) as cvm:
+        body = client().call("DescribeImages", {"Limit": 1})
+        assert isinstance(body, bytes) and b'"TotalCount"' in body
+        assert client().call_with_region_breaker("DescribeImages", {"Limit": 1})
+        common = CommonClient(
+            "cvm", "2017-03-12", credential.Credential("AKIDbob", "secret"), "ap-guangzhou"
+        )
+        answer = common.call_json("DescribeImageQuota", {})
+        assert answer["Response"]["ImageNumQuota"] == 500
+        assert [(c.action, c.account) for c in cvm.calls][-1] == ("DescribeImageQuota", BOB)
+        with pytest.raises(TencentCloudSDKException) as raised:
+            client().call("DescribeImages", {}, headers="x")
+        assert raised.value.code == "ClientError"
+
+
+def test_a_mock_refused_at_its_making_registers_nobody() -> None:
+    from imagecatalog import ImageService, InvalidParameterError
+
+    service = ImageService(public_catalog=True)  # instant: no work can be seen
+    with pytest.raises(InvalidParameterError, match="instant"):
+        mock_cvm(service, account="100000000077", ready_after_polls=2)
+    assert "100000000077" not in {p.account.id for p in service.contents().accounts}

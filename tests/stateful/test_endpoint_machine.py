@@ -1,13 +1,15 @@
 """Work progressing by polls, against a plain model of what each poll must show.
 
 The endpoint (:class:`imagecatalog.endpoint.Endpoint` with ``ready_after_polls``)
-answers through the CVM actions; the model counts showings by hand: an image
-in progress is shown N times in progress, then done (a failed copy gone); a
-copy's ``SyncPercent`` is ``showings * 100 // (N + 1)``; the source of copies
+answers through the CVM actions; the model counts showings by hand: a piece of
+work in progress is shown N times in progress, then done (a failed copy gone);
+a copy's ``SyncPercent`` is ``showings * 100 // (N + 1)``; the source of copies
 shows ``SYNCING`` and its least advanced copy's percent while any runs, and
-showing it counts as showing each copy.  Failures are rigged by rule
-(``fail_next``) and by ID (``fail_work``); injected errors come and go and
-change nothing.
+showing it counts as showing each copy, once per answer, however many times the
+answer shows that copy.  Copies go to another region, or (encrypted) into the
+image's own, so that one listing can show a source and its copy.  Failures are
+rigged by rule (``fail_next``) and by ID (``fail_work``); injected errors come
+and go and change nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from imagecatalog.exceptions import ImageCatalogError
 
 ALICE = "100000000001"
 HOME, AWAY = "ap-guangzhou", "ap-tokyo"
+PRIVATE = [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]
 
 
 @dataclass
@@ -53,13 +56,15 @@ class EndpointMachine(RuleBasedStateMachine):
     def start(self, polls: int) -> None:
         self.polls = polls
         service = ImageService(
-            public_catalog=True, instant=False, strict_accounts=False, limits=Limits.newest()
+            public_catalog=True,
+            instant=False,
+            strict_accounts=False,
+            limits=Limits.newest(),
+            id_seed=0,  # the same IDs on every replay
         )
         self.endpoint = Endpoint(service, ready_after_polls=polls)
         public = service.describe_images(ALICE, HOME, name="Ubuntu Server 22.04")[0]
-        run = self.call(
-            "RunInstances", HOME, ImageId=public.id, Placement={"Zone": f"{HOME}-1"}
-        )
+        run = self.call("RunInstances", HOME, ImageId=public.id, Placement={"Zone": f"{HOME}-1"})
         self.instance = run["InstanceIdSet"][0]
         self.model: dict[str, Work] = {}
         self.rigged = {"create": 0, "copy": 0}
@@ -73,6 +78,9 @@ class EndpointMachine(RuleBasedStateMachine):
 
     def running_copies(self, image_id: str) -> list[Work]:
         return [w for w in self.model.values() if w.source == image_id and w.state == "SYNCING"]
+
+    def percent(self, work: Work) -> int:
+        return min(99, work.shown * 100 // (self.polls + 1))
 
     def start_work(self, image_id: str, work: Work) -> None:
         if self.rigged[work.kind]:
@@ -93,6 +101,29 @@ class EndpointMachine(RuleBasedStateMachine):
             if source is not None and source.state == "SYNCING":
                 source.state = "NORMAL"
 
+    def show(self, image_ids: list[str]) -> dict[str, int | None]:
+        """One answer shows *image_ids*: count each piece of work once, and
+        say what percent each shown image must carry; then end what is due."""
+        counted: list[Work] = []
+        percents: dict[str, int | None] = {}
+        for image_id in image_ids:
+            work = self.model[image_id]
+            copies = self.running_copies(image_id) if work.state == "SYNCING" else []
+            shown = copies or ([work] if work.state in ("CREATING", "SYNCING") else [])
+            for running in shown:
+                if all(running is not seen for seen in counted):
+                    counted.append(running)
+                    running.shown += 1
+            percents[image_id] = (
+                min(self.percent(c) for c in shown) if work.state == "SYNCING" else None
+            )
+        for work in counted:
+            if work.shown >= self.polls:
+                key = next((k for k, w in self.model.items() if w is work), None)
+                if key is not None:
+                    self.end(key)
+        return percents
+
     # Rules -------------------------------------------------------------------------------
 
     @rule(target=images, fail=st.booleans())
@@ -105,67 +136,71 @@ class EndpointMachine(RuleBasedStateMachine):
         self.start_work(made["ImageId"], Work("create", HOME, "CREATING"))
         return str(made["ImageId"])
 
-    @rule(target=images, image=images, fail=st.booleans())
-    def copy(self, image: str, fail: bool) -> Any:
+    @rule(target=images, image=images, fail=st.booleans(), encrypted=st.booleans())
+    def copy(self, image: str, fail: bool, encrypted: bool) -> Any:
         work = self.model.get(image)
-        if work is None or work.region != HOME:
-            return multiple()
+        if work is None or work.region != HOME or work.kind == "copy":
+            return multiple()  # copies are not copied here (encrypted ones cannot be)
         if fail:
             self.endpoint.fail_next("copy")
             self.rigged["copy"] += 1
         self.names += 1
+        destination = HOME if encrypted else AWAY
         try:
             answered = self.call(
                 "SyncImages",
                 HOME,
                 ImageIds=[image],
-                DestinationRegions=[AWAY],
+                DestinationRegions=[destination],
                 ImageName=f"c{self.names}",
+                Encrypt=encrypted,
                 ImageSetRequired=True,
             )
         except ImageCatalogError as error:
-            assert work.state != "NORMAL", error
-            assert error.code == "InvalidParameterValue.InvalidImageState"
+            refused: object = error.code
+        else:
+            refused = None
+        if refused is not None:  # the image is not NORMAL: busy, or failed
+            assert work.state != "NORMAL", refused
+            assert refused == "InvalidParameterValue.InvalidImageState"
             return multiple()  # a rigged failure waits for the next copy, in both
         assert work.state == "NORMAL"
         [copied] = answered["ImageSet"]
         work.state = "SYNCING"
-        self.start_work(copied["ImageId"], Work("copy", AWAY, "SYNCING", source=image))
+        self.start_work(copied["ImageId"], Work("copy", destination, "SYNCING", source=image))
         return str(copied["ImageId"])
 
     @rule(image=images)
     def poll(self, image: str) -> None:
         work = self.model.get(image)
-        region = AWAY if work is None or work.kind == "copy" else HOME
-        answered = self.call("DescribeImages", region, ImageIds=[image])
-        if work is None:
-            assert answered["ImageSet"] == []  # a failed copy is gone
+        region = HOME if work is None or work.region == HOME else AWAY
+        if work is None:  # a failed copy is gone, wherever it was
+            for place in (HOME, AWAY):
+                assert self.call("DescribeImages", place, ImageIds=[image])["ImageSet"] == []
             return
-        [shown] = answered["ImageSet"]
+        [shown] = self.call("DescribeImages", region, ImageIds=[image])["ImageSet"]
         assert shown["ImageState"] == work.state
-        copies = self.running_copies(image)
-        if work.state == "SYNCING" and copies:  # a source: counts for each copy
-            for running in copies:
-                running.shown += 1
-            expected = min(min(99, c.shown * 100 // (self.polls + 1)) for c in copies)
-            assert shown["SyncPercent"] == expected
-            due = [c for c in copies if c.shown >= self.polls]
-        elif work.state in ("CREATING", "SYNCING"):
-            work.shown += 1
-            if work.state == "SYNCING":
-                assert shown["SyncPercent"] == min(99, work.shown * 100 // (self.polls + 1))
-            due = [work] if work.shown >= self.polls else []
-        else:
-            assert shown["SyncPercent"] is None
-            due = []
-        for done in due:
-            key = next(k for k, w in self.model.items() if w is done)
-            self.end(key)
+        expected = self.show([image])
+        assert shown["SyncPercent"] == expected[image], (shown, work)
+
+    @rule()
+    def list_home(self) -> None:
+        """One listing of every image of Alice's in the home region: a source and
+        its encrypted copy on one page count the copy once."""
+        answered = self.call("DescribeImages", HOME, Filters=PRIVATE, Limit=100)
+        listed = {image["ImageId"]: image for image in answered["ImageSet"]}
+        mine = [k for k, w in self.model.items() if w.region == HOME]
+        assert sorted(listed) == sorted(mine)
+        for key in mine:
+            assert listed[key]["ImageState"] == self.model[key].state
+        expected = self.show(mine)
+        for key in mine:
+            assert listed[key]["SyncPercent"] == expected[key], (key, listed[key])
 
     @precondition(lambda self: any(w.state == "CREATING" for w in self.model.values()))
     @rule(data=st.data())
     def fail_by_id(self, data: st.DataObject) -> None:
-        creating = sorted(k for k, w in self.model.items() if w.state == "CREATING")
+        creating = [k for k, w in self.model.items() if w.state == "CREATING"]
         image = data.draw(st.sampled_from(creating))
         self.endpoint.fail_work(image)
         self.model[image].fails = True
@@ -174,12 +209,12 @@ class EndpointMachine(RuleBasedStateMachine):
     def throttled(self, code: str) -> None:
         before = self.endpoint.service.contents()
         self.endpoint.inject_error("*", code)
+        answered: object = None
         try:
             self.call("DescribeImages", HOME)
         except InjectedError as error:
-            assert error.code == code
-        else:
-            raise AssertionError("the injected error did not answer")
+            answered = error.code
+        assert answered == code
         assert self.endpoint.service.contents() == before
 
     @invariant()

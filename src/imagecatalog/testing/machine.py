@@ -394,7 +394,7 @@ class CatalogMachine(RuleBasedStateMachine):
                 family=source.family,  # a copy stays in its family, not deprecated
                 copied_from=image,
             )
-        if not self.instant:  # the source shows SYNCING while its copies run
+        if not self.instant and source.owner == caller:  # the owner's copies: SYNCING
             source.state = "SYNCING"
         return multiple(*(copy.id for copy in copies))
 

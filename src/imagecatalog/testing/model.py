@@ -164,12 +164,13 @@ class Model:
         return [image_id for _, _, image_id in sorted(seen)]
 
     def running_copies(self, image_id: str) -> list[str]:
-        """The copies of *image_id* still SYNCING: while there are any, the
-        source shows SYNCING too."""
+        """The copies of *image_id* its owner is making, still SYNCING: while
+        there are any, the source shows SYNCING too."""
+        owner = self.images[image_id].owner if image_id in self.images else None
         return [
             key
             for key, image in self.images.items()
-            if image.copied_from == image_id and image.state == "SYNCING"
+            if image.copied_from == image_id and image.state == "SYNCING" and image.owner == owner
         ]
 
     def copy_ended(self, source_id: str | None) -> None:
