@@ -21,7 +21,14 @@ from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
 
-__all__ = ["ACTION_CODES", "COMMON_CODES", "CVM_CODES", "description", "is_documented"]
+__all__ = [
+    "ACTION_CODES",
+    "COMMON_CODES",
+    "CVM_ACTIONS",
+    "CVM_CODES",
+    "description",
+    "is_documented",
+]
 
 _DATA = json.loads(
     (resources.files("imagecatalog") / "data" / "error_codes.json").read_text("utf-8")
@@ -37,6 +44,10 @@ CVM_CODES: Mapping[str, str] = MappingProxyType(_DATA["codes"])
 ACTION_CODES: Mapping[str, frozenset[str]] = MappingProxyType(
     {action: frozenset(codes) for action, codes in _DATA["actions"].items()}
 )
+
+
+#: Every action of the CVM API (modelled here or not).
+CVM_ACTIONS: frozenset[str] = frozenset(_DATA["all_actions"])
 
 
 def is_documented(code: str, action: str | None = None) -> bool:

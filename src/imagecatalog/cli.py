@@ -1,4 +1,4 @@
-"""The command line: ``python -m imagecatalog demo``."""
+"""The command line: ``python -m imagecatalog demo`` and ``python -m imagecatalog serve``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo", help="walk through public, custom and shared images, rules included"
     )
     demo.add_argument("--seed", type=int, default=2026, help="seed for the IDs (default 2026)")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the CVM API over HTTP for any Tencent Cloud SDK (imagecatalog[server])",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
+    serve.add_argument(
+        "--credentials",
+        required=True,
+        help='JSON file: {"<SecretId>": {"SecretKey": "...", "AccountId": "..."}}',
+    )
+    serve.add_argument(
+        "--store", default=None, help="SQLite or PostgreSQL URL (default: in memory)"
+    )
+    serve.add_argument(
+        "--profile",
+        default="newest",
+        choices=["seed", "2023-08", "2024-02", "newest"],
+        help="the provider's dated rules (default: newest, as the live API)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         run_demo(seed=arguments.seed)
+    elif arguments.command == "serve":
+        from imagecatalog.server import serve as run_server
+
+        run_server(
+            host=arguments.host,
+            port=arguments.port,
+            credentials=arguments.credentials,
+            store=arguments.store,
+            profile=arguments.profile,
+        )
     return 0

@@ -1,0 +1,468 @@
+"""The catalog as an HTTP endpoint: the Tencent Cloud API 3.0 protocol, for any SDK.
+
+``python -m imagecatalog serve --port 9000 --credentials creds.json`` serves
+the CVM image actions over HTTP, so that any official Tencent Cloud SDK
+(Python, Node.js, Go, ``tccli``) pointed at ``127.0.0.1:9000`` meets the
+catalog, with every rule, instead of the live API.  Install
+``imagecatalog[server]`` (the server is uvicorn).
+
+The protocol, as the SDKs speak it:
+
+- ``POST /`` with a JSON body; the action, version, region and timestamp in the
+  ``X-TC-Action``, ``X-TC-Version``, ``X-TC-Region`` and ``X-TC-Timestamp``
+  headers; ``Authorization: TC3-HMAC-SHA256 Credential=<SecretId>/<date>/
+  <service>/tc3_request, SignedHeaders=..., Signature=...``.
+- Every answer, errors included, is HTTP 200 with ``Content-Type:
+  application/json`` exactly (the Python SDK reads an error only from a body of
+  that exact type, and both SDKs take another status for a network failure):
+  ``{"Response": {..., "RequestId": ...}}``, or ``{"Response": {"Error":
+  {"Code": ..., "Message": ...}, "RequestId": ...}}``.
+- Every request is authenticated before its body is read: the SecretId must be
+  known (``AuthFailure.SecretIdNotFound``), the timestamp within five minutes of
+  the server's (``AuthFailure.SignatureExpire``), the signature right
+  (``AuthFailure.SignatureFailure``), and the header well formed
+  (``AuthFailure.InvalidAuthorization``).  The signature is checked against
+  what the request carries, as the SDKs sign it: the service named in the
+  credential scope (the Python SDK signs ``cvm``; the Node.js SDK derives it
+  from the endpoint's host, ``127`` for ``127.0.0.1``) and the ``Host`` header
+  with or without its port (the Node.js SDK signs it without).  Signatures are
+  compared in constant time; no secret is ever echoed.
+- The caller is the account its SecretId maps to; the region is the request's.
+
+One action layer answers both this server and the in-process SDK fake
+(:class:`~imagecatalog.endpoint.Endpoint`), so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from imagecatalog import api_codes
+from imagecatalog.accounts import Account
+from imagecatalog.endpoint import Endpoint
+from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
+
+__all__ = [
+    "API_VERSION",
+    "MAX_BODY",
+    "MAX_CLOCK_SKEW",
+    "AuthError",
+    "CvmServer",
+    "ProtocolError",
+    "Secret",
+    "load_credentials",
+    "sign",
+]
+
+#: The CVM API's version, which every request names (``X-TC-Version``).
+API_VERSION = "2017-03-12"
+#: The largest request body the server reads (the API answers RequestSizeLimitExceeded).
+MAX_BODY = 1 << 20
+#: How far a request's timestamp may be from the server's ("Timestamp和服务器时间相差
+#: 不得超过五分钟", AuthFailure.SignatureExpire).
+MAX_CLOCK_SKEW = 300
+
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+_AUTHORIZATION = re.compile(
+    r"TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s,]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
+    r"(?P<service>[^/\s,]+)/tc3_request, ?SignedHeaders=(?P<headers>[a-z0-9;-]+), ?"
+    r"Signature=(?P<signature>[0-9a-f]{64})"
+)
+
+
+@attrs.frozen
+class Secret:
+    """A SecretId's key and the account it acts as."""
+
+    key: str = attrs.field(repr=False)
+    account: Account
+
+
+class ProtocolError(ImageCatalogError):
+    """A request the API 3.0 protocol refuses before any action runs; ``.code``
+    is the API's common code (``InvalidAction``, ``NoSuchVersion``,
+    ``RequestSizeLimitExceeded``, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AuthError(ProtocolError):
+    """A request that cannot be authenticated; ``.code`` is the API's
+    ``AuthFailure.*`` code."""
+
+
+def load_credentials(path: str | Path) -> dict[str, Secret]:
+    """The credentials file: a JSON object mapping each SecretId to its key and
+    account, ``{"AKID...": {"SecretKey": "...", "AccountId": "100000000001"}}``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidParameterError(
+            f"the credentials file {path} cannot be read as JSON ({error})",
+            parameter="credentials",
+            value=str(path),
+            code=ErrorCode.INVALID_PARAMETER,
+        ) from None
+    return parse_credentials(data)
+
+
+def parse_credentials(data: object) -> dict[str, Secret]:
+    """Credentials from their JSON form (see :func:`load_credentials`)."""
+    if not isinstance(data, Mapping) or not data:
+        raise InvalidParameterError(
+            'credentials are a JSON object of {"<SecretId>": {"SecretKey": ..., '
+            '"AccountId": ...}}, with one SecretId at least',
+            parameter="credentials",
+            value=type(data).__name__,
+            code=ErrorCode.INVALID_PARAMETER,
+        )
+    secrets = {}
+    for secret_id, entry in data.items():
+        if (
+            not isinstance(secret_id, str)
+            or not secret_id
+            or not isinstance(entry, Mapping)
+            or not isinstance(entry.get("SecretKey"), str)
+            or not entry["SecretKey"]
+        ):
+            raise InvalidParameterError(
+                f"credentials entry {secret_id!r} needs a SecretKey (a non-empty string) "
+                "and an AccountId",
+                parameter="credentials",
+                value=secret_id,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        account = entry.get("AccountId")
+        if not isinstance(account, str):
+            raise InvalidParameterError(
+                f"credentials entry {secret_id!r} needs an AccountId (a string of digits)",
+                parameter="credentials",
+                value=secret_id,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        secrets[secret_id] = Secret(key=entry["SecretKey"], account=Account.of(account))
+    return secrets
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+
+
+def sign(
+    secret_key: str,
+    *,
+    method: str,
+    host: str,
+    content_type: str,
+    body: bytes,
+    timestamp: int,
+    service: str,
+    path: str = "/",
+    query: str = "",
+    unsigned_payload: bool = False,
+) -> str:
+    """The TC3-HMAC-SHA256 signature of a request, as the SDKs make it (signed
+    headers ``content-type;host``)."""
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    payload = "UNSIGNED-PAYLOAD" if unsigned_payload else hashlib.sha256(body).hexdigest()
+    canonical = "\n".join(
+        [
+            method,
+            path,
+            query,
+            f"content-type:{content_type}\nhost:{host}\n",
+            "content-type;host",
+            payload,
+        ]
+    )
+    scope = f"{date}/{service}/tc3_request"
+    to_sign = "\n".join(
+        [
+            "TC3-HMAC-SHA256",
+            str(timestamp),
+            scope,
+            hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        ]
+    )
+    key = _hmac(_hmac(_hmac(("TC3" + secret_key).encode("utf-8"), date), service), "tc3_request")
+    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class CvmServer:
+    """An ASGI application answering the CVM API from *endpoint*, for the
+    accounts in *credentials* (SecretId to :class:`Secret`).
+
+    *now* gives the server's time in seconds (for the five-minute rule);
+    *max_body* bounds what is read of a request.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Mapping[str, Secret],
+        *,
+        now: Callable[[], float] = time.time,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.endpoint = endpoint
+        self.credentials = dict(credentials)
+        self._now = now
+        self.max_body = max_body
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # websockets and the rest: not this API
+            return
+        request_id = str(uuid.uuid4())
+        try:
+            body = await self._answer(scope, receive, request_id)
+        except ImageCatalogError as error:
+            body = _error_body(str(error.code), error.message, request_id)
+        except Exception:  # a bug: never a stack trace in an answer
+            body = _error_body(
+                "InternalError", "an internal error occurred; try again later", request_id
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(self, scope: _Scope, receive: _Receive, request_id: str) -> bytes:
+        headers = _headers(scope)
+        if scope["method"] != "POST" or scope.get("path", "/") != "/":
+            raise ProtocolError(
+                "UnsupportedProtocol",
+                f"this endpoint takes POST / with a JSON body, not {scope['method']} "
+                f"{scope.get('path', '/')}",
+            )
+        action = headers.get("x-tc-action", "")
+        version = headers.get("x-tc-version", "")
+        region = headers.get("x-tc-region", "")
+        # Authentication first: nothing of the body is trusted before it.
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await _drain(receive, _DRAIN_LIMIT)  # so that the client reads the answer
+            raise ProtocolError(
+                "RequestSizeLimitExceeded", f"the request body is larger than {self.max_body} bytes"
+            )
+        body = await _read_body(receive, self.max_body)
+        secret = self._authenticate(scope, headers, body)
+        if version != API_VERSION:
+            raise ProtocolError(
+                "NoSuchVersion",
+                f"version {version!r} of the CVM API is not served here; use {API_VERSION}",
+            )
+        if not action:
+            raise ProtocolError("MissingParameter", "the request names no action (X-TC-Action)")
+        if action not in self.endpoint.actions.actions:
+            if action in api_codes.CVM_ACTIONS:
+                raise ProtocolError(
+                    "UnsupportedOperation",
+                    f"the action {action} is not modelled by imagecatalog; this endpoint "
+                    f"answers {', '.join(self.endpoint.actions.actions)}",
+                )
+            raise ProtocolError("InvalidAction", f"the CVM API has no action {action!r}")
+        if not region:
+            raise ProtocolError("MissingParameter", "the request names no region (X-TC-Region)")
+        try:
+            params = json.loads(body or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            params = None
+        if not isinstance(params, dict):
+            raise ProtocolError("InvalidParameter", "the request body is not a JSON object")
+        return self.endpoint.answer(
+            action, params, caller=secret.account, region=region, request_id=request_id
+        ).encode("utf-8")
+
+    def _authenticate(self, scope: _Scope, headers: Mapping[str, str], body: bytes) -> Secret:
+        found = _AUTHORIZATION.fullmatch(headers.get("authorization", "").strip())
+        if found is None:
+            raise AuthError(
+                "AuthFailure.InvalidAuthorization",
+                "the Authorization header is missing or is not TC3-HMAC-SHA256 "
+                "Credential=<SecretId>/<date>/<service>/tc3_request, SignedHeaders=..., "
+                "Signature=...",
+            )
+        secret = self.credentials.get(found["secret_id"])
+        if secret is None:
+            raise AuthError(
+                "AuthFailure.SecretIdNotFound",
+                "the SecretId is not known here; use one of the credentials file",
+            )
+        stamp = headers.get("x-tc-timestamp", "")
+        if not stamp.isdigit():
+            raise AuthError(
+                "AuthFailure.InvalidAuthorization", "X-TC-Timestamp must be Unix seconds"
+            )
+        timestamp = int(stamp)
+        if abs(self._now() - timestamp) > MAX_CLOCK_SKEW:
+            raise AuthError(
+                "AuthFailure.SignatureExpire",
+                "the request's timestamp is more than five minutes from the server's time; "
+                "check the client's clock",
+            )
+        if found["headers"] != "content-type;host":
+            raise AuthError(
+                "AuthFailure.InvalidAuthorization",
+                "SignedHeaders must be content-type;host, as the SDKs sign",
+            )
+        if datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") != found["date"]:
+            raise AuthError(
+                "AuthFailure.SignatureFailure",
+                "the credential's date is not the timestamp's (UTC)",
+            )
+        host = headers.get("host", "")
+        hosts = [host] if ":" not in host else [host, host.rsplit(":", 1)[0]]
+        unsigned = headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD"
+        given = found["signature"].encode("ascii")
+        for candidate in hosts:
+            expected = sign(
+                secret.key,
+                method=scope["method"],
+                host=candidate,
+                content_type=headers.get("content-type", ""),
+                body=body,
+                timestamp=timestamp,
+                service=found["service"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                unsigned_payload=unsigned,
+            )
+            if hmac.compare_digest(expected.encode("ascii"), given):
+                return secret
+        raise AuthError(
+            "AuthFailure.SignatureFailure",
+            "the signature does not match the request; check the SecretKey and what is signed",
+        )
+
+
+def _headers(scope: _Scope) -> dict[str, str]:
+    """The request's headers, names in lower case (the last of a repeated one)."""
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+    }
+
+
+async def _read_body(receive: _Receive, limit: int) -> bytes:
+    """The request's body, refused past *limit* bytes (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(
+                "RequestSizeLimitExceeded", f"the request body is larger than {limit} bytes"
+            )
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+#: How much of a body too large is read and dropped, so that the client, still
+#: sending, reads the answer (beyond it the connection is closed on it).
+_DRAIN_LIMIT = 16 << 20
+
+
+async def _drain(receive: _Receive, limit: int) -> None:
+    """Read and drop the request's body, up to *limit* bytes."""
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
+def _error_body(code: str, message: str, request_id: str) -> bytes:
+    return json.dumps(
+        {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+async def _lifespan(receive: _Receive, send: _Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def make_service(
+    store: str | None = None, *, profile: str = "newest", public_catalog: bool = True
+) -> Any:
+    """The service a server answers from: in memory (*store* None), or the SQL
+    store at *store* (a SQLite file or PostgreSQL URL, which keeps the catalog
+    across restarts and between server processes).  A new store starts with the
+    built-in public catalog, once."""
+    from imagecatalog.limits import Limits
+    from imagecatalog.service import ImageService
+
+    limits = Limits.profile(profile)
+    if store is None:
+        return ImageService(limits=limits, strict_accounts=False, public_catalog=public_catalog)
+    from imagecatalog.sql import SqlImageRepository
+
+    return ImageService(
+        SqlImageRepository(store),
+        limits=limits,
+        strict_accounts=False,
+        public_catalog=public_catalog,
+    )
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9000,
+    credentials: str | Path,
+    store: str | None = None,
+    profile: str = "newest",
+) -> None:
+    """Serve the CVM API on *host*:*port* until interrupted (SIGINT or SIGTERM:
+    requests in flight finish first)."""
+    try:
+        import uvicorn
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise SystemExit("the server needs uvicorn: pip install 'imagecatalog[server]'") from None
+    secrets = load_credentials(credentials)
+    service = make_service(store, profile=profile)
+    for secret in secrets.values():
+        service.register_account(secret.account, exist_ok=True)
+    app = CvmServer(Endpoint(service), secrets)
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

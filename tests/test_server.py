@@ -1,0 +1,288 @@
+"""The catalog as an HTTP endpoint, tested from outside: the real server in a
+subprocess on a free port, and the official Python SDK pointed at it over HTTP
+(no patching), plus raw requests for what no SDK would send.
+
+Grounding: the API 3.0 protocol as the SDK speaks it (tencentcloud/common/
+abstract_client.py: ``_build_req_with_tc3_signature`` puts the action, version,
+region and timestamp in ``X-TC-*`` headers and signs ``content-type;host``;
+``_check_status`` takes any status but 200 for a network failure;
+``_check_error`` reads an error only from a ``Content-Type`` of exactly
+``application/json``), and the common error codes page (AuthFailure.*,
+InvalidAction, NoSuchVersion, RequestSizeLimitExceeded).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
+    TencentCloudSDKException,
+)
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cvm.v20170312 import cvm_client, models
+
+from imagecatalog.server import sign
+
+pytest.importorskip("uvicorn")
+
+ALICE, BOB = "100000000001", "100000000002"
+SECRETS = {
+    "AKIDalice": {"SecretKey": "alice-key", "AccountId": ALICE},
+    "AKIDbob": {"SecretKey": "bob-key", "AccountId": BOB},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """``python -m imagecatalog serve`` in a subprocess."""
+
+    def __init__(self, tmp_path: Path, store: str | None = None) -> None:
+        self.credentials = tmp_path / "credentials.json"
+        self.credentials.write_text(json.dumps(SECRETS), encoding="utf-8")
+        self.store = store
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        command = [
+            sys.executable,
+            "-m",
+            "imagecatalog",
+            "serve",
+            "--port",
+            str(self.port),
+            "--credentials",
+            str(self.credentials),
+        ]
+        if self.store is not None:
+            command += ["--store", self.store]
+        self.process = subprocess.Popen(command, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(self.process.stderr.read().decode())  # type: ignore[union-attr]
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("the server did not start")
+
+    def stop(self) -> None:
+        """SIGTERM: uvicorn finishes the requests in flight, then exits by the
+        signal it caught (status -15), as it has since 0.29."""
+        if self.process is None:
+            return
+        try:
+            if self.process.poll() is None:
+                self.process.terminate()
+            assert self.process.wait(timeout=20) in (0, -15)
+        finally:
+            if self.process.stderr is not None:
+                self.process.stderr.close()
+
+    def client(
+        self, region: str = "ap-guangzhou", secret_id: str = "AKIDalice", key: str | None = None
+    ) -> Any:
+        profile = ClientProfile(
+            httpProfile=HttpProfile(endpoint=f"127.0.0.1:{self.port}", protocol="http")
+        )
+        secret = key if key is not None else SECRETS.get(secret_id, {}).get("SecretKey", "x")
+        return cvm_client.CvmClient(credential.Credential(secret_id, secret), region, profile)
+
+    def raw(
+        self,
+        body: bytes,
+        *,
+        action: str = "DescribeImages",
+        version: str = "2017-03-12",
+        region: str = "ap-guangzhou",
+        secret_id: str = "AKIDalice",
+        timestamp: int | None = None,
+        authorization: str | None = None,
+        method: str = "POST",
+        signed_host: str | None = None,
+        service: str = "cvm",
+    ) -> tuple[int, str, dict[str, Any]]:
+        """A request built by hand, signed as the SDK signs (unless *authorization*)."""
+        stamp = int(time.time()) if timestamp is None else timestamp
+        host = f"127.0.0.1:{self.port}"
+        if authorization is None:
+            date = time.strftime("%Y-%m-%d", time.gmtime(stamp))
+            signature = sign(
+                SECRETS[secret_id]["SecretKey"],
+                method=method,
+                host=host if signed_host is None else signed_host,
+                content_type="application/json",
+                body=body,
+                timestamp=stamp,
+                service=service,
+            )
+            authorization = (
+                f"TC3-HMAC-SHA256 Credential={secret_id}/{date}/{service}/tc3_request, "
+                f"SignedHeaders=content-type;host, Signature={signature}"
+            )
+        request = urllib.request.Request(
+            f"http://{host}/",
+            data=body if method == "POST" else None,
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                "Host": host,
+                "X-TC-Action": action,
+                "X-TC-Version": version,
+                "X-TC-Region": region,
+                "X-TC-Timestamp": str(stamp),
+                "Authorization": authorization,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return (
+                answer.status,
+                answer.headers["Content-Type"],
+                json.loads(answer.read())["Response"],
+            )
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path).start()
+    yield running
+    running.stop()
+
+
+def refused(code: str, make: Callable[[], object]) -> TencentCloudSDKException:
+    with pytest.raises(TencentCloudSDKException) as raised:
+        make()
+    assert raised.value.code == code, (raised.value.code, raised.value.message)
+    assert raised.value.requestId
+    return raised.value
+
+
+def test_the_official_sdk_works_against_the_server(server: Server) -> None:
+    client = server.client()
+    listing = client.DescribeImages(models.DescribeImagesRequest())
+    assert listing.TotalCount > 0 and listing.ImageSet[0].ImageType == "PUBLIC_IMAGE"
+    run = models.RunInstancesRequest()
+    run.ImageId = listing.ImageSet[0].ImageId
+    run.Placement = models.Placement()
+    run.Placement.Zone = "ap-guangzhou-3"
+    [instance_id] = client.RunInstances(run).InstanceIdSet
+    create = models.CreateImageRequest()
+    create.InstanceId, create.ImageName = instance_id, "web-golden"
+    image_id = client.CreateImage(create).ImageId
+    share = models.ModifyImageSharePermissionRequest()
+    share.ImageId, share.AccountIds, share.Permission = image_id, [BOB], "SHARE"
+    client.ModifyImageSharePermission(share)
+    # Bob's SecretId acts as Bob: he sees the image shared with him
+    mine = models.DescribeImagesRequest()
+    mine.ImageIds = [image_id]
+    [seen] = server.client(secret_id="AKIDbob").DescribeImages(mine).ImageSet
+    assert seen.ImageType == "SHARED_IMAGE"
+    quota = client.DescribeImageQuota(models.DescribeImageQuotaRequest())
+    assert quota.ImageNumQuota == 500  # the newest profile, as the live API
+    # the region is the request's: the image is not found from Shanghai
+    refused(
+        "InvalidImageId.NotFound",
+        lambda: server.client("ap-shanghai").ModifyImageAttribute(
+            _request("ModifyImageAttribute", ImageId=image_id, ImageName="x")
+        ),
+    )
+
+
+def _request(action: str, **fields: Any) -> Any:
+    made = getattr(models, f"{action}Request")()
+    for key, value in fields.items():
+        setattr(made, key, value)
+    return made
+
+
+def test_every_authentication_failure_has_its_code(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = models.DescribeImagesRequest()
+    refused(
+        "AuthFailure.SecretIdNotFound",
+        lambda: server.client(secret_id="AKIDnobody").DescribeImages(request),
+    )
+    error = refused(
+        "AuthFailure.SignatureFailure",
+        lambda: server.client(key="not-alices-key").DescribeImages(request),
+    )
+    assert "alice-key" not in error.message  # a secret is never echoed
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 600)  # the client's clock is slow
+    refused("AuthFailure.SignatureExpire", lambda: server.client().DescribeImages(request))
+    monkeypatch.undo()
+    # as the Node.js SDK signs: the service from the endpoint's host ("127"), the
+    # host without its port (its signer), while Host carries the port
+    status, kind, answer = server.raw(b"{}", signed_host="127.0.0.1", service="127")
+    assert answer["TotalCount"] > 0
+    status, kind, answer = server.raw(b"{}", signed_host="127.0.0.2", service="127")
+    assert answer["Error"]["Code"] == "AuthFailure.SignatureFailure"
+    for authorization in ("", "Basic YWxpY2U6a2V5", "TC3-HMAC-SHA256 Credential=AKIDalice"):
+        status, kind, answer = server.raw(b"{}", authorization=authorization)
+        assert (status, kind) == (200, "application/json")
+        assert answer["Error"]["Code"] == "AuthFailure.InvalidAuthorization"
+
+
+def test_protocol_errors_are_answered_as_the_api_names_them(server: Server) -> None:
+    cases: list[tuple[dict[str, Any], bytes, str]] = [
+        ({"action": "DescribeNothing"}, b"{}", "InvalidAction"),
+        ({"action": "ExportImages"}, b"{}", "UnsupportedOperation"),  # real, not modelled
+        ({"version": "2099-01-01"}, b"{}", "NoSuchVersion"),
+        ({}, b"not json", "InvalidParameter"),
+        ({}, b"[1, 2]", "InvalidParameter"),
+        ({}, b'{"Limit": "five"}', "InvalidParameter"),
+        ({}, b'{"Limt": 5}', "UnknownParameter"),
+        ({}, b"{" + b" " * (1 << 20) + b"}", "RequestSizeLimitExceeded"),
+    ]
+    for options, body, code in cases:
+        status, kind, answer = server.raw(body, **options)
+        assert (status, kind) == (200, "application/json"), code
+        assert answer["Error"]["Code"] == code, (code, answer)
+        assert answer["RequestId"] and "Traceback" not in answer["Error"]["Message"]
+    status, kind, answer = server.raw(b"", method="GET")
+    assert (status, answer["Error"]["Code"]) == (200, "UnsupportedProtocol")
+    # and it still answers
+    assert server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
+
+
+def test_a_restart_on_a_sqlite_store_loses_nothing(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'catalog.db'}"
+    first = Server(tmp_path, store=store).start()
+    try:
+        client = first.client()
+        public = client.DescribeImages(models.DescribeImagesRequest())
+        imported = models.ImportImageRequest()
+        imported.ImageName, imported.OsType, imported.OsVersion = "erp", "CentOS", "7"
+        imported.Architecture = "x86_64"
+        imported.ImageUrl = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2"
+        image_id = client.ImportImage(imported).ImageId
+    finally:
+        first.stop()
+    second = Server(tmp_path, store=store).start()
+    try:
+        again = second.client().DescribeImages(models.DescribeImagesRequest())
+        assert again.TotalCount == public.TotalCount + 1  # the public catalog once
+        mine = models.DescribeImagesRequest()
+        mine.ImageIds = [image_id]
+        assert second.client().DescribeImages(mine).ImageSet[0].ImageName == "erp"
+    finally:
+        second.stop()
