@@ -14,10 +14,12 @@ InvalidAction, NoSuchVersion, RequestSizeLimitExceeded).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,12 +54,16 @@ def free_port() -> int:
 class Server:
     """``python -m imagecatalog serve`` in a subprocess."""
 
-    def __init__(self, tmp_path: Path, store: str | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, store: str | None = None, *, options: list[str] | None = None
+    ) -> None:
         self.credentials = tmp_path / "credentials.json"
         self.credentials.write_text(json.dumps(SECRETS), encoding="utf-8")
         self.store = store
+        self.options = options or []
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.scheme = "https" if "--certfile" in self.options else "http"
 
     def start(self) -> Server:
         command = [
@@ -72,6 +78,7 @@ class Server:
         ]
         if self.store is not None:
             command += ["--store", self.store]
+        command += ["--shutdown-timeout", "2", *self.options]
         self.process = subprocess.Popen(command, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -98,10 +105,18 @@ class Server:
                 self.process.stderr.close()
 
     def client(
-        self, region: str = "ap-guangzhou", secret_id: str = "AKIDalice", key: str | None = None
+        self,
+        region: str = "ap-guangzhou",
+        secret_id: str = "AKIDalice",
+        key: str | None = None,
+        certification: str | None = None,
     ) -> Any:
         profile = ClientProfile(
-            httpProfile=HttpProfile(endpoint=f"127.0.0.1:{self.port}", protocol="http")
+            httpProfile=HttpProfile(
+                endpoint=f"127.0.0.1:{self.port}",
+                protocol=self.scheme,
+                certification=certification,
+            )
         )
         secret = key if key is not None else SECRETS.get(secret_id, {}).get("SecretKey", "x")
         return cvm_client.CvmClient(credential.Credential(secret_id, secret), region, profile)
@@ -286,3 +301,211 @@ def test_a_restart_on_a_sqlite_store_loses_nothing(tmp_path: Path) -> None:
         assert second.client().DescribeImages(mine).ImageSet[0].ImageName == "erp"
     finally:
         second.stop()
+
+
+TOKEN = "control-token-for-tests"
+
+
+def control(
+    server: Server, method: str, route: str, body: object = None, token: str = TOKEN
+) -> tuple[int, Any]:
+    """A call of the control API."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/_imagecatalog/{route}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def test_the_control_api_drives_time_faults_and_the_catalog(tmp_path: Path) -> None:
+    """For tests in other languages: faults, the virtual clock, the call log and
+    the catalog itself, behind a bearer token."""
+    server = Server(tmp_path, options=["--control-token", TOKEN, "--virtual-clock"]).start()
+    try:
+        assert control(server, "GET", "health", token="wrong")[0] == 401
+        assert control(server, "GET", "health") == (200, {"status": "ok"})
+        client = server.client()
+        assert (
+            control(
+                server,
+                "POST",
+                "faults",
+                {"action": "DescribeImages", "code": "RequestLimitExceeded"},
+            )[0]
+            == 200
+        )
+        refused(
+            "RequestLimitExceeded", lambda: client.DescribeImages(models.DescribeImagesRequest())
+        )
+        assert (
+            control(server, "POST", "faults", {"code": "RequestLimitExeeded"})[0] == 400
+        )  # a typo
+        imported = models.ImportImageRequest()
+        imported.ImageName, imported.OsType, imported.OsVersion = "erp", "CentOS", "7"
+        imported.Architecture = "x86_64"
+        imported.ImageUrl = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2"
+        image_id = client.ImportImage(imported).ImageId
+        described = models.DescribeImagesRequest()
+        described.ImageIds = [image_id]
+        assert client.DescribeImages(described).ImageSet[0].ImageState == "IMPORTING"
+        status, moved = control(server, "POST", "advance", {"seconds": 20 * 60})
+        assert status == 200 and moved["now"]
+        assert client.DescribeImages(described).ImageSet[0].ImageState == "NORMAL"
+        status, log = control(server, "GET", "calls")
+        assert [c["Action"] for c in log["calls"]][:2] == ["DescribeImages", "ImportImage"]
+        assert (
+            log["calls"][0]["ErrorCode"] == "RequestLimitExceeded" and log["calls"][0]["Injected"]
+        )
+        status, saved = control(server, "GET", "snapshot")
+        assert status == 200 and saved["format"] == "imagecatalog-snapshot"
+        assert control(server, "POST", "reset")[0] == 200
+        assert client.DescribeImages(described).TotalCount == 0
+        assert control(server, "POST", "snapshot", saved)[0] == 200
+        assert client.DescribeImages(described).ImageSet[0].ImageName == "erp"
+        assert control(server, "GET", "nowhere")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_without_a_token_there_is_no_control_api(server: Server) -> None:
+    _, _, answer = server.raw(b"", method="GET")
+    assert answer["Error"]["Code"] == "UnsupportedProtocol"
+    with urllib.request.urlopen(
+        urllib.request.Request(f"http://127.0.0.1:{server.port}/_imagecatalog/health"), timeout=10
+    ) as reply:
+        body = json.loads(reply.read())
+    assert body["Response"]["Error"]["Code"] == "UnsupportedProtocol"
+
+
+def test_tls_with_a_certificate_the_client_trusts(tmp_path: Path) -> None:
+    """``--certfile``/``--keyfile`` for clients that speak HTTPS only (tccli); the
+    SDK trusts the throwaway CA through ``HttpProfile(certification=...)``."""
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    certfile, keyfile, ca = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    issued.private_key_and_cert_chain_pem.write_to_path(str(certfile))
+    issued.private_key_pem.write_to_path(str(keyfile))
+    authority.cert_pem.write_to_path(str(ca))
+    server = Server(
+        tmp_path, options=["--certfile", str(certfile), "--keyfile", str(keyfile)]
+    ).start()
+    try:
+        client = server.client(certification=str(ca))
+        assert client.DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
+        untrusting = server.client()  # the system's CAs: the certificate is refused
+        with pytest.raises(TencentCloudSDKException) as raised:
+            untrusting.DescribeImages(models.DescribeImagesRequest())
+        assert raised.value.code == "ClientNetworkError"
+    finally:
+        server.stop()
+
+
+POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="needs IMAGECATALOG_TEST_POSTGRES_URL")
+def test_two_servers_on_one_postgresql_store_keep_every_rule(tmp_path: Path) -> None:
+    """Two server processes on one catalog, clients racing through both for the
+    last quota slot and the last share slot: exactly one winner each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import PostgresSchemas
+
+    assert POSTGRES_URL is not None
+    schemas = PostgresSchemas(POSTGRES_URL)
+    store = schemas.url_for_new_schema()
+    first = Server(tmp_path, store=store, options=["--profile", "seed"]).start()
+    second = Server(tmp_path, store=store, options=["--profile", "seed"]).start()
+    try:
+        url = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2"
+
+        def import_image(server: Server, name: str) -> str:
+            request = _request(
+                "ImportImage",
+                ImageName=name,
+                ImageUrl=url,
+                OsType="CentOS",
+                OsVersion="7",
+                Architecture="x86_64",
+            )
+            try:
+                return str(server.client().ImportImage(request).ImageId)
+            except TencentCloudSDKException as error:
+                return str(error.code)
+
+        made = [import_image(first if n % 2 else second, f"erp-{n}") for n in range(9)]
+        assert all(result.startswith("img-") for result in made)
+        with ThreadPoolExecutor(8) as pool:
+            raced = list(
+                pool.map(lambda n: import_image(first if n % 2 else second, f"last-{n}"), range(8))
+            )
+        assert sum(result.startswith("img-") for result in raced) == 1, raced
+        assert set(raced) - {r for r in raced if r.startswith("img-")} == {
+            "ImageQuotaLimitExceeded"
+        }
+
+        image_id = made[0]
+        receivers = [f"2000000{n:05d}" for n in range(57)]
+        for start in range(0, 49, 7):
+            first.client().ModifyImageSharePermission(
+                _request(
+                    "ModifyImageSharePermission",
+                    ImageId=image_id,
+                    AccountIds=receivers[start : start + 7],
+                    Permission="SHARE",
+                )
+            )
+
+        def share(n: int) -> str:
+            server = first if n % 2 else second
+            try:
+                server.client().ModifyImageSharePermission(
+                    _request(
+                        "ModifyImageSharePermission",
+                        ImageId=image_id,
+                        AccountIds=[receivers[49 + n]],
+                        Permission="SHARE",
+                    )
+                )
+                return "shared"
+            except TencentCloudSDKException as error:
+                return str(error.code)
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(share, range(8)))
+        assert outcomes.count("shared") == 1, outcomes
+        listed = first.client().DescribeImageSharePermission(
+            _request("DescribeImageSharePermission", ImageId=image_id)
+        )
+        assert len(listed.SharePermissionSet) == 50
+    finally:
+        first.stop()
+        second.stop()
+        schemas.drop_all()
+
+
+def test_the_control_api_refuses_bad_requests_with_reasons(tmp_path: Path) -> None:
+    server = Server(tmp_path, options=["--control-token", TOKEN]).start()
+    try:
+        for method, route, body in [
+            ("POST", "faults", {"code": "InternalError", "times": "twice"}),
+            ("POST", "faults", {"code": "InternalError", "when": "now"}),
+            ("POST", "faults", [1, 2]),
+            ("POST", "fail-next", {"kind": "export"}),
+            ("POST", "advance", {"seconds": 5}),  # no virtual clock here
+            ("POST", "snapshot", {"format": "something else"}),
+        ]:
+            status, answer = control(server, method, route, body)
+            assert status == 400 and answer["error"], (route, body, answer)
+        assert control(server, "GET", "health", token="")[0] == 401
+        assert server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
+    finally:
+        server.stop()

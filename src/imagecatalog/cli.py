@@ -41,6 +41,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["seed", "2023-08", "2024-02", "newest"],
         help="the provider's dated rules (default: newest, as the live API)",
     )
+    serve.add_argument("--certfile", default=None, help="TLS certificate (PEM), with --keyfile")
+    serve.add_argument("--keyfile", default=None, help="TLS private key (PEM), with --certfile")
+    serve.add_argument(
+        "--control-token",
+        default=None,
+        help="turn on the control API under /_imagecatalog/ (Bearer token, 16+ characters)",
+    )
+    serve.add_argument(
+        "--ready-after-polls",
+        type=int,
+        default=None,
+        help="work takes this many DescribeImages showings (as mock_cvm's)",
+    )
+    serve.add_argument(
+        "--virtual-clock",
+        action="store_true",
+        help="work takes virtual time, moved on through the control API",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=int,
+        default=10,
+        help="seconds requests in flight get to finish on SIGTERM (default 10)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         run_demo(seed=arguments.seed)
@@ -53,5 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             credentials=arguments.credentials,
             store=arguments.store,
             profile=arguments.profile,
+            certfile=arguments.certfile,
+            keyfile=arguments.keyfile,
+            control_token=arguments.control_token,
+            ready_after_polls=arguments.ready_after_polls,
+            virtual_clock=arguments.virtual_clock,
+            shutdown_timeout=arguments.shutdown_timeout,
         )
     return 0

@@ -77,6 +77,12 @@ _Scope = MutableMapping[str, Any]
 _Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+#: Seconds a stopping server waits for requests in flight.
+GRACEFUL_SHUTDOWN = 10
+
+#: Where the control API lives (only with a control token).
+CONTROL = "/_imagecatalog/"
+
 _AUTHORIZATION = re.compile(
     r"TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s,]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
     r"(?P<service>[^/\s,]+)/tc3_request, ?SignedHeaders=(?P<headers>[a-z0-9;-]+), ?"
@@ -219,17 +225,32 @@ class CvmServer:
         *,
         now: Callable[[], float] = time.time,
         max_body: int = MAX_BODY,
+        control_token: str | None = None,
+        new_endpoint: Callable[[], Endpoint] | None = None,
     ) -> None:
+        token: object = control_token
+        if token is not None and (not isinstance(token, str) or len(token) < 16):
+            raise InvalidParameterError(
+                "the control token must be a string of 16 characters or more",
+                parameter="control_token",
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         self.endpoint = endpoint
         self.credentials = dict(credentials)
         self._now = now
         self.max_body = max_body
+        self._control_token = control_token
+        self._new_endpoint = new_endpoint
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":  # websockets and the rest: not this API
+            return
+        if self._control_token is not None and str(scope.get("path", "")).startswith(CONTROL):
+            status, answer = await self._control(scope, receive)
+            await _send_json(send, status, answer)
             return
         request_id = str(uuid.uuid4())
         try:
@@ -251,6 +272,99 @@ class CvmServer:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    async def _control(self, scope: _Scope, receive: _Receive) -> tuple[int, object]:
+        """The control API, for tests in any language: ``Authorization: Bearer
+        <token>``; JSON in and out, with HTTP statuses of its own."""
+        headers = _headers(scope)
+        given = headers.get("authorization", "").removeprefix("Bearer ").encode("utf-8")
+        assert self._control_token is not None
+        if not hmac.compare_digest(given, self._control_token.encode("utf-8")):
+            return 401, {"error": "the control API needs Authorization: Bearer <control token>"}
+        try:
+            body = await _read_body(receive, self.max_body)
+            data = json.loads(body) if body else {}
+        except (ImageCatalogError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            return 400, {
+                "error": f"the body is not JSON of at most {self.max_body} bytes ({error})"
+            }
+        route = (scope["method"], str(scope["path"])[len(CONTROL) :])
+        try:
+            return self._route(route, data)
+        except ImageCatalogError as error:
+            return 400, {"error": error.message, "code": str(error.code)}
+        except Exception:  # a bug: never a stack trace in an answer
+            return 500, {"error": "an internal error occurred"}
+
+    def _route(self, route: tuple[str, str], data: Any) -> tuple[int, object]:
+        endpoint = self.endpoint
+        if route == ("GET", "health"):
+            return 200, {"status": "ok"}
+        if route == ("GET", "calls"):
+            return 200, {"calls": [_call_json(call) for call in endpoint.calls]}
+        if route == ("DELETE", "calls"):
+            endpoint.clear_calls()
+            return 200, {}
+        if not isinstance(data, dict):
+            return 400, {"error": "the body must be a JSON object"}
+        if route == ("POST", "faults"):
+            allowed = {"action", "code", "times", "message", "probability", "seed", "latency"}
+            unknown = set(data) - allowed
+            if unknown:
+                return 400, {"error": f"unknown keys {sorted(unknown)}; use {sorted(allowed)}"}
+            fault = endpoint.inject_error(
+                data.get("action", "*"),
+                data.get("code"),  # type: ignore[arg-type]  # checked by inject_error
+                **{key: data[key] for key in allowed - {"action", "code"} if key in data},
+            )
+            return 200, {"action": fault.action, "code": fault.code, "times": fault.remaining}
+        if route == ("DELETE", "faults"):
+            endpoint.clear_faults()
+            return 200, {}
+        if route == ("POST", "fail-next"):
+            endpoint.fail_next(data.get("kind"), data.get("times", 1))  # type: ignore[arg-type]
+            return 200, {}
+        if route == ("POST", "advance"):
+            now = endpoint.advance(seconds=data.get("seconds", 0))
+            return 200, {"now": now.isoformat()}
+        if route == ("POST", "finish-work"):
+            finished = endpoint.finish_work(data.get("image"))
+            return 200, {"finished": [image.id for image in finished]}
+        if route == ("GET", "snapshot"):
+            from imagecatalog import snapshot
+
+            return 200, snapshot.dump(endpoint.service)
+        if route in (("POST", "reset"), ("POST", "snapshot")):
+            if self._new_endpoint is None:
+                return 409, {"error": "this server's catalog cannot be replaced (a SQL store)"}
+            fresh = self._new_endpoint()
+            if route[1] == "snapshot":
+                from imagecatalog import snapshot
+
+                loaded = snapshot.restore(
+                    data,
+                    clock=fresh.service.clock,
+                    instant=fresh.service.instant,
+                    strict_accounts=False,
+                )
+                fresh = self._rebuild(fresh, loaded)
+            for secret in self.credentials.values():
+                fresh.service.register_account(secret.account, exist_ok=True)
+            self.endpoint = fresh
+            return 200, {}
+        return 404, {"error": f"no control route {route[0]} {CONTROL}{route[1]}"}
+
+    @staticmethod
+    def _rebuild(template: Endpoint, service: Any) -> Endpoint:
+        """An endpoint like *template* (its progress and clock) over *service*."""
+        return Endpoint(
+            service,
+            ready_after_polls=template.ready_after_polls,
+            clock=template.clock,
+            durations={kind.value: span for kind, span in template.durations.items()}
+            if template.clock is not None
+            else None,
+        )
 
     async def _answer(self, scope: _Scope, receive: _Receive, request_id: str) -> bytes:
         headers = _headers(scope)
@@ -360,6 +474,33 @@ class CvmServer:
         )
 
 
+def _call_json(call: Any) -> dict[str, object]:
+    return {
+        "Action": call.action,
+        "Region": call.region,
+        "AccountId": call.account,
+        "Params": dict(call.params),
+        "RequestId": call.request_id,
+        "ErrorCode": call.error_code,
+        "Injected": call.injected,
+    }
+
+
+async def _send_json(send: _Send, status: int, answer: object) -> None:
+    body = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def _headers(scope: _Scope) -> dict[str, str]:
     """The request's headers, names in lower case (the last of a repeated one)."""
     return {
@@ -423,27 +564,40 @@ async def _lifespan(receive: _Receive, send: _Send) -> None:
             return
 
 
-def make_service(
-    store: str | None = None, *, profile: str = "newest", public_catalog: bool = True
-) -> Any:
-    """The service a server answers from: in memory (*store* None), or the SQL
-    store at *store* (a SQLite file or PostgreSQL URL, which keeps the catalog
-    across restarts and between server processes).  A new store starts with the
-    built-in public catalog, once."""
+def make_endpoint(
+    store: str | None = None,
+    *,
+    profile: str = "newest",
+    public_catalog: bool = True,
+    ready_after_polls: int | None = None,
+    virtual_clock: bool = False,
+) -> Endpoint:
+    """The endpoint a server answers from: a service in memory (*store* None),
+    or on the SQL store at *store* (a SQLite file or PostgreSQL URL, which keeps
+    the catalog across restarts and between server processes); a new store
+    starts with the built-in public catalog, once.  *ready_after_polls* and
+    *virtual_clock* make work take time, as with ``mock_cvm``."""
+    from imagecatalog.clocks import VirtualClock
     from imagecatalog.limits import Limits
     from imagecatalog.service import ImageService
 
     limits = Limits.profile(profile)
+    clock = VirtualClock() if virtual_clock else None
+    timed = ready_after_polls is not None or clock is not None
+    options: dict[str, Any] = {
+        "limits": limits,
+        "strict_accounts": False,
+        "public_catalog": public_catalog,
+        "clock": clock,
+        "instant": not timed,
+    }
     if store is None:
-        return ImageService(limits=limits, strict_accounts=False, public_catalog=public_catalog)
-    from imagecatalog.sql import SqlImageRepository
+        service = ImageService(**options)
+    else:
+        from imagecatalog.sql import SqlImageRepository
 
-    return ImageService(
-        SqlImageRepository(store),
-        limits=limits,
-        strict_accounts=False,
-        public_catalog=public_catalog,
-    )
+        service = ImageService(SqlImageRepository(store), **options)
+    return Endpoint(service, ready_after_polls=ready_after_polls, clock=clock)
 
 
 def serve(
@@ -453,16 +607,49 @@ def serve(
     credentials: str | Path,
     store: str | None = None,
     profile: str = "newest",
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    control_token: str | None = None,
+    ready_after_polls: int | None = None,
+    virtual_clock: bool = False,
+    shutdown_timeout: int = GRACEFUL_SHUTDOWN,
 ) -> None:
     """Serve the CVM API on *host*:*port* until interrupted (SIGINT or SIGTERM:
-    requests in flight finish first)."""
+    requests in flight finish first); over TLS with *certfile* and *keyfile*;
+    with the control API under ``/_imagecatalog/`` when *control_token* is given."""
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - the extra is missing
         raise SystemExit("the server needs uvicorn: pip install 'imagecatalog[server]'") from None
+    if (certfile is None) != (keyfile is None):
+        raise SystemExit("TLS needs both --certfile and --keyfile")
     secrets = load_credentials(credentials)
-    service = make_service(store, profile=profile)
+
+    def new_endpoint() -> Endpoint:
+        return make_endpoint(
+            None, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
+        )
+
+    endpoint = make_endpoint(
+        store, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
+    )
     for secret in secrets.values():
-        service.register_account(secret.account, exist_ok=True)
-    app = CvmServer(Endpoint(service), secrets)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+        endpoint.service.register_account(secret.account, exist_ok=True)
+    app = CvmServer(
+        endpoint,
+        secrets,
+        control_token=control_token,
+        new_endpoint=new_endpoint if store is None else None,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        # On SIGTERM, requests in flight get this long to finish (a client that
+        # holds a connection open without a request does not hold the server).
+        timeout_graceful_shutdown=shutdown_timeout,
+    )
