@@ -60,8 +60,9 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (scaling to a million images; against moto and plain dicts; the
-    SDK fake; the SQL store; this release against 0.1.0, by instruction counts when
+    SDK fake; the SQL store; the HTTP server against moto's server mode; this release
+    against 0.1.0, by instruction counts when
     valgrind is installed) and write docs/benchmarks.md.  Takes about ten minutes; pass
     --quick for a smoke run."""
-    session.install("-e", ".[bench,sql,tencentcloud]")
+    session.install("-e", ".[bench,sql,tencentcloud,server]")
     session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -13,8 +13,12 @@ InvalidAction, NoSuchVersion, RequestSizeLimitExceeded).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +34,7 @@ from tencentcloud.cvm.v20170312 import models
 
 pytest.importorskip("uvicorn")
 
+from imagecatalog.server import sign
 from tests.http_server import BOB, Server
 
 
@@ -124,7 +129,7 @@ def test_protocol_errors_are_answered_as_the_api_names_them(server: Server) -> N
         ({}, b"[1, 2]", "InvalidParameter"),
         ({}, b'{"Limit": "five"}', "InvalidParameter"),
         ({}, b'{"Limt": 5}', "UnknownParameter"),
-        ({}, b"{" + b" " * (1 << 20) + b"}", "RequestSizeLimitExceeded"),
+        ({}, b"{" + b" " * (10 << 20) + b"}", "RequestSizeLimitExceeded"),  # the live 10 MB
     ]
     for options, body, code in cases:
         status, kind, answer = server.raw(body, **options)
@@ -367,3 +372,112 @@ def test_the_control_api_refuses_bad_requests_with_reasons(tmp_path: Path) -> No
         assert server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
     finally:
         server.stop()
+
+
+def test_what_the_cold_review_found(server: Server) -> None:
+    """Unsigned payloads, more signed headers, the scope's service, a Host with
+    two ports, a timestamp of other digits, a body shorter than its length."""
+    # the SDK's unsigned payload: X-TC-Content-SHA256 and the hash of that text
+    unsigned = server.client()
+    unsigned.profile.unsignedPayload = True
+    assert unsigned.DescribeImageQuota(models.DescribeImageQuotaRequest()).ImageNumQuota == 500
+    # a client that signs x-tc-action too (the API's own signing examples do)
+    stamp = int(time.time())
+    host = f"127.0.0.1:{server.port}"
+    signed = {"content-type": "application/json", "host": host, "x-tc-action": "describeimages"}
+    signature = sign(
+        "alice-key",
+        method="POST",
+        host=host,
+        content_type="application/json",
+        body=b"{}",
+        timestamp=stamp,
+        service="cvm",
+        signed=signed,
+    )
+    date = time.strftime("%Y-%m-%d", time.gmtime(stamp))
+    authorization = (
+        f"TC3-HMAC-SHA256 Credential=AKIDalice/{date}/cvm/tc3_request, "
+        f"SignedHeaders=content-type;host;x-tc-action, Signature={signature}"
+    )
+    _, _, answer = server.raw(b"{}", timestamp=stamp, authorization=authorization)
+    assert answer["TotalCount"] > 0
+    # ...and the action it signed cannot be swapped for another
+    _, _, answer = server.raw(
+        b"{}", action="DeleteImages", timestamp=stamp, authorization=authorization
+    )
+    assert answer["Error"]["Code"] == "AuthFailure.SignatureFailure"
+    # a scope's service other than cvm (or the host's first label, as Node signs)
+    _, _, answer = server.raw(b"{}", service="zz")
+    assert answer["Error"]["Code"] == "AuthFailure.SignatureFailure"
+    # X-TC-Timestamp of digits that are not ASCII
+    request = urllib.request.Request(
+        f"http://{host}/",
+        data=b"{}",
+        method="POST",
+        headers={"Content-Type": "application/json", "X-TC-Timestamp": "1²"},
+    )
+    request.add_header("Authorization", authorization)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert json.loads(reply.read())["Response"]["Error"]["Code"].startswith("AuthFailure.")
+    # a Content-Length the body never reaches: answered, not hung
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(
+            b"POST / HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{}"
+        )
+        reply = ""
+        while "RequestId" not in reply:
+            chunk = raw.recv(65536).decode("latin-1")
+            if not chunk:
+                break
+            reply += chunk
+    assert " 200 " in reply.split("\r\n", 1)[0] and "RequestSizeLimitExceeded" in reply
+
+
+def test_injected_latency_does_not_hold_a_stopping_server(tmp_path: Path) -> None:
+    import threading
+
+    server = Server(tmp_path, options=["--control-token", TOKEN]).start()
+    try:
+        assert (
+            control(server, "POST", "faults", {"action": "DescribeImages", "latency": 30})[0] == 200
+        )
+        assert control(server, "GET", "health", token="")[0] == 401
+        waiting = threading.Thread(
+            target=lambda: _quietly(
+                lambda: server.client().DescribeImages(models.DescribeImagesRequest())
+            )
+        )
+        waiting.start()
+        time.sleep(0.5)
+        began = time.monotonic()
+        # other clients are not held up by the sleeping call
+        assert control(server, "GET", "health") == (200, {"status": "ok"})
+        assert time.monotonic() - began < 5
+    finally:
+        began = time.monotonic()
+        server.stop()  # --shutdown-timeout 2: not the fault's 30 seconds
+        assert time.monotonic() - began < 15
+        waiting.join(timeout=30)
+
+
+def _quietly(make: Callable[[], object]) -> None:
+    with contextlib.suppress(TencentCloudSDKException):
+        make()
+
+
+def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "credentials.json"
+    bad.write_text(
+        '{"AKIDa": {"SecretKey": "k", "AccountId": "100000000001"}, '
+        '"AKIDa": {"SecretKey": "j", "AccountId": "100000000002"}}',
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "imagecatalog", "serve", "--credentials", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 2 and "twice" in ran.stderr and "Traceback" not in ran.stderr

@@ -69,19 +69,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "demo":
         run_demo(seed=arguments.seed)
     elif arguments.command == "serve":
+        from imagecatalog.exceptions import ImageCatalogError
         from imagecatalog.server import serve as run_server
 
-        run_server(
-            host=arguments.host,
-            port=arguments.port,
-            credentials=arguments.credentials,
-            store=arguments.store,
-            profile=arguments.profile,
-            certfile=arguments.certfile,
-            keyfile=arguments.keyfile,
-            control_token=arguments.control_token,
-            ready_after_polls=arguments.ready_after_polls,
-            virtual_clock=arguments.virtual_clock,
-            shutdown_timeout=arguments.shutdown_timeout,
-        )
+        try:
+            run_server(
+                host=arguments.host,
+                port=arguments.port,
+                credentials=arguments.credentials,
+                store=arguments.store,
+                profile=arguments.profile,
+                certfile=arguments.certfile,
+                keyfile=arguments.keyfile,
+                control_token=arguments.control_token,
+                ready_after_polls=arguments.ready_after_polls,
+                virtual_clock=arguments.virtual_clock,
+                shutdown_timeout=arguments.shutdown_timeout,
+            )
+        except (ImageCatalogError, OSError) as error:  # a bad file or option: one line
+            parser.exit(2, f"imagecatalog serve: {error}\n")
     return 0

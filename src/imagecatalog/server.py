@@ -17,7 +17,8 @@ The protocol, as the SDKs speak it:
   that exact type, and both SDKs take another status for a network failure):
   ``{"Response": {..., "RequestId": ...}}``, or ``{"Response": {"Error":
   {"Code": ..., "Message": ...}, "RequestId": ...}}``.
-- Every request is authenticated before its body is read: the SecretId must be
+- Every request is authenticated before its body is parsed (it is read, up to
+  its limit, to check its hash): the SecretId must be
   known (``AuthFailure.SecretIdNotFound``), the timestamp within five minutes of
   the server's (``AuthFailure.SignatureExpire``), the signature right
   (``AuthFailure.SignatureFailure``), and the header well formed
@@ -35,10 +36,14 @@ One action layer answers both this server and the in-process SDK fake
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -62,16 +67,24 @@ __all__ = [
     "ProtocolError",
     "Secret",
     "load_credentials",
+    "make_endpoint",
+    "parse_credentials",
+    "serve",
     "sign",
 ]
 
 #: The CVM API's version, which every request names (``X-TC-Version``).
 API_VERSION = "2017-03-12"
-#: The largest request body the server reads (the API answers RequestSizeLimitExceeded).
-MAX_BODY = 1 << 20
+#: The largest request body the server reads: the live API's 10 MB for a POST
+#: (beyond it: RequestSizeLimitExceeded).
+MAX_BODY = 10 << 20
+#: Seconds a request's body has to arrive in.
+BODY_TIMEOUT = 30
 #: How far a request's timestamp may be from the server's ("Timestamp和服务器时间相差
 #: 不得超过五分钟", AuthFailure.SignatureExpire).
 MAX_CLOCK_SKEW = 300
+
+_LOG = logging.getLogger("imagecatalog.server")
 
 _Scope = MutableMapping[str, Any]
 _Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -116,8 +129,21 @@ class AuthError(ProtocolError):
 def load_credentials(path: str | Path) -> dict[str, Secret]:
     """The credentials file: a JSON object mapping each SecretId to its key and
     account, ``{"AKID...": {"SecretKey": "...", "AccountId": "100000000001"}}``."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise InvalidParameterError(
+                f"the credentials file names SecretId {', '.join(repeated)} twice",
+                parameter="credentials",
+                value=repeated,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        return dict(pairs)
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=unique)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidParameterError(
             f"the credentials file {path} cannot be read as JSON ({error})",
@@ -142,7 +168,7 @@ def parse_credentials(data: object) -> dict[str, Secret]:
     for secret_id, entry in data.items():
         if (
             not isinstance(secret_id, str)
-            or not secret_id
+            or re.fullmatch(r"[^/\s,]+", secret_id) is None
             or not isinstance(entry, Mapping)
             or not isinstance(entry.get("SecretKey"), str)
             or not entry["SecretKey"]
@@ -182,18 +208,22 @@ def sign(
     path: str = "/",
     query: str = "",
     unsigned_payload: bool = False,
+    signed: Mapping[str, str] | None = None,
 ) -> str:
-    """The TC3-HMAC-SHA256 signature of a request, as the SDKs make it (signed
-    headers ``content-type;host``)."""
+    """The TC3-HMAC-SHA256 signature of a request, as the SDKs make it: the
+    signed headers are ``content-type;host``, or *signed* (name to value, in
+    the order of ``SignedHeaders``) when a client signs more."""
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    payload = "UNSIGNED-PAYLOAD" if unsigned_payload else hashlib.sha256(body).hexdigest()
+    # With X-TC-Content-SHA256: UNSIGNED-PAYLOAD, the SDKs hash that text instead of the body.
+    payload = hashlib.sha256(b"UNSIGNED-PAYLOAD" if unsigned_payload else body).hexdigest()
+    headers = signed if signed is not None else {"content-type": content_type, "host": host}
     canonical = "\n".join(
         [
             method,
             path,
             query,
-            f"content-type:{content_type}\nhost:{host}\n",
-            "content-type;host",
+            "".join(f"{name}:{value}\n" for name, value in headers.items()),
+            ";".join(headers),
             payload,
         ]
     )
@@ -227,6 +257,7 @@ class CvmServer:
         max_body: int = MAX_BODY,
         control_token: str | None = None,
         new_endpoint: Callable[[], Endpoint] | None = None,
+        on_shutdown: Callable[[], object] | None = None,
     ) -> None:
         token: object = control_token
         if token is not None and (not isinstance(token, str) or len(token) < 16):
@@ -241,15 +272,20 @@ class CvmServer:
         self.max_body = max_body
         self._control_token = control_token
         self._new_endpoint = new_endpoint
+        self._on_shutdown = on_shutdown
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._on_shutdown)
             return
         if scope["type"] != "http":  # websockets and the rest: not this API
             return
         if self._control_token is not None and str(scope.get("path", "")).startswith(CONTROL):
-            status, answer = await self._control(scope, receive)
+            try:
+                status, answer = await self._control(scope, receive)
+            except Exception:  # a bug: never a stack trace in an answer
+                _LOG.exception("the control API failed")
+                status, answer = 500, {"error": "an internal error occurred"}
             await _send_json(send, status, answer)
             return
         request_id = str(uuid.uuid4())
@@ -258,6 +294,7 @@ class CvmServer:
         except ImageCatalogError as error:
             body = _error_body(str(error.code), error.message, request_id)
         except Exception:  # a bug: never a stack trace in an answer
+            _LOG.exception("request %s failed", request_id)
             body = _error_body(
                 "InternalError", "an internal error occurred; try again later", request_id
             )
@@ -277,14 +314,15 @@ class CvmServer:
         """The control API, for tests in any language: ``Authorization: Bearer
         <token>``; JSON in and out, with HTTP statuses of its own."""
         headers = _headers(scope)
-        given = headers.get("authorization", "").removeprefix("Bearer ").encode("utf-8")
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        given = token.strip().encode("utf-8") if scheme.lower() == "bearer" else b""
         assert self._control_token is not None
         if not hmac.compare_digest(given, self._control_token.encode("utf-8")):
             return 401, {"error": "the control API needs Authorization: Bearer <control token>"}
         try:
             body = await _read_body(receive, self.max_body)
             data = json.loads(body) if body else {}
-        except (ImageCatalogError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (ImageCatalogError, ValueError, RecursionError) as error:
             return 400, {
                 "error": f"the body is not JSON of at most {self.max_body} bytes ({error})"
             }
@@ -312,6 +350,15 @@ class CvmServer:
             unknown = set(data) - allowed
             if unknown:
                 return 400, {"error": f"unknown keys {sorted(unknown)}; use {sorted(allowed)}"}
+            if "code" not in data and "latency" in data:  # latency alone
+                fault = endpoint.inject_latency(
+                    data.get("action", "*"),
+                    data["latency"],
+                    times=data.get("times"),
+                    probability=data.get("probability", 1.0),
+                    seed=data.get("seed"),
+                )
+                return 200, {"action": fault.action, "latency": fault.latency}
             fault = endpoint.inject_error(
                 data.get("action", "*"),
                 data.get("code"),  # type: ignore[arg-type]  # checked by inject_error
@@ -360,6 +407,7 @@ class CvmServer:
         return Endpoint(
             service,
             ready_after_polls=template.ready_after_polls,
+            sleep=template._sleep,
             clock=template.clock,
             durations={kind.value: span for kind, span in template.durations.items()}
             if template.clock is not None
@@ -379,12 +427,24 @@ class CvmServer:
         region = headers.get("x-tc-region", "")
         # Authentication first: nothing of the body is trusted before it.
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await _drain(receive, _DRAIN_LIMIT)  # so that the client reads the answer
+        if declared is not None and (
+            not declared.isascii() or not declared.isdigit() or int(declared) > self.max_body
+        ):
+            if declared.isascii() and declared.isdigit() and int(declared) <= _DRAIN_LIMIT:
+                # Read what comes (for a while) and drop it, so that the client,
+                # still sending, reads the answer.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_drain(receive, _DRAIN_LIMIT), _DRAIN_SECONDS)
             raise ProtocolError(
                 "RequestSizeLimitExceeded", f"the request body is larger than {self.max_body} bytes"
             )
-        body = await _read_body(receive, self.max_body)
+        try:
+            body = await asyncio.wait_for(_read_body(receive, self.max_body), BODY_TIMEOUT)
+        except TimeoutError:
+            raise ProtocolError(
+                "InvalidParameter",
+                f"the request body did not arrive within {BODY_TIMEOUT} seconds",
+            ) from None
         secret = self._authenticate(scope, headers, body)
         if version != API_VERSION:
             raise ProtocolError(
@@ -405,13 +465,17 @@ class CvmServer:
             raise ProtocolError("MissingParameter", "the request names no region (X-TC-Region)")
         try:
             params = json.loads(body or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             params = None
         if not isinstance(params, dict):
             raise ProtocolError("InvalidParameter", "the request body is not a JSON object")
-        return self.endpoint.answer(
-            action, params, caller=secret.account, region=region, request_id=request_id
-        ).encode("utf-8")
+        # In a worker thread: a call may wait (a SQL store, injected latency) without
+        # holding up the other clients.
+        text = await asyncio.to_thread(
+            self.endpoint.answer, action, params, caller=secret.account, region=region,
+            request_id=request_id,
+        )  # fmt: skip
+        return text.encode("utf-8")
 
     def _authenticate(self, scope: _Scope, headers: Mapping[str, str], body: bytes) -> Secret:
         found = _AUTHORIZATION.fullmatch(headers.get("authorization", "").strip())
@@ -429,7 +493,7 @@ class CvmServer:
                 "the SecretId is not known here; use one of the credentials file",
             )
         stamp = headers.get("x-tc-timestamp", "")
-        if not stamp.isdigit():
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             raise AuthError(
                 "AuthFailure.InvalidAuthorization", "X-TC-Timestamp must be Unix seconds"
             )
@@ -440,10 +504,12 @@ class CvmServer:
                 "the request's timestamp is more than five minutes from the server's time; "
                 "check the client's clock",
             )
-        if found["headers"] != "content-type;host":
+        names = found["headers"].split(";")
+        if "content-type" not in names or "host" not in names or len(set(names)) != len(names):
             raise AuthError(
                 "AuthFailure.InvalidAuthorization",
-                "SignedHeaders must be content-type;host, as the SDKs sign",
+                "SignedHeaders must name content-type and host (the SDKs sign those two; "
+                "a client may sign more, such as x-tc-action), each once",
             )
         if datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") != found["date"]:
             raise AuthError(
@@ -451,10 +517,24 @@ class CvmServer:
                 "the credential's date is not the timestamp's (UTC)",
             )
         host = headers.get("host", "")
-        hosts = [host] if ":" not in host else [host, host.rsplit(":", 1)[0]]
+        # The Node.js SDK signs the host without the port it sends.
+        hosts = [host, host.split(":")[0]] if re.fullmatch(r"[^:]+:\d{1,5}", host) else [host]
+        hostname = host.split(":")[0] if hosts != [host] else host
+        # The service is "cvm", or (the Node.js SDK) the endpoint's first label.
+        if found["service"] not in ("cvm", hostname.split(".")[0]):
+            raise AuthError(
+                "AuthFailure.SignatureFailure",
+                f"the credential scope's service {found['service']!r} is not cvm",
+            )
         unsigned = headers.get("x-tc-content-sha256") == "UNSIGNED-PAYLOAD"
         given = found["signature"].encode("ascii")
         for candidate in hosts:
+            # The canonical headers: names and values in lower case, trimmed (the
+            # signature v3 document; the SDKs' own values already are).
+            signed = {
+                name: (candidate if name == "host" else headers.get(name, "")).strip().lower()
+                for name in names
+            }
             expected = sign(
                 secret.key,
                 method=scope["method"],
@@ -465,6 +545,7 @@ class CvmServer:
                 service=found["service"],
                 query=scope.get("query_string", b"").decode("latin-1"),
                 unsigned_payload=unsigned,
+                signed=signed,
             )
             if hmac.compare_digest(expected.encode("ascii"), given):
                 return secret
@@ -532,6 +613,8 @@ async def _read_body(receive: _Receive, limit: int) -> bytes:
 #: How much of a body too large is read and dropped, so that the client, still
 #: sending, reads the answer (beyond it the connection is closed on it).
 _DRAIN_LIMIT = 16 << 20
+#: How long a body too large is drained.
+_DRAIN_SECONDS = 5
 
 
 async def _drain(receive: _Receive, limit: int) -> None:
@@ -554,12 +637,16 @@ def _error_body(code: str, message: str, request_id: str) -> bytes:
     ).encode("utf-8")
 
 
-async def _lifespan(receive: _Receive, send: _Send) -> None:
+async def _lifespan(
+    receive: _Receive, send: _Send, on_shutdown: Callable[[], object] | None
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if on_shutdown is not None:  # ends injected latency still being waited out
+                on_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -571,6 +658,7 @@ def make_endpoint(
     public_catalog: bool = True,
     ready_after_polls: int | None = None,
     virtual_clock: bool = False,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Endpoint:
     """The endpoint a server answers from: a service in memory (*store* None),
     or on the SQL store at *store* (a SQLite file or PostgreSQL URL, which keeps
@@ -597,7 +685,7 @@ def make_endpoint(
         from imagecatalog.sql import SqlImageRepository
 
         service = ImageService(SqlImageRepository(store), **options)
-    return Endpoint(service, ready_after_polls=ready_after_polls, clock=clock)
+    return Endpoint(service, ready_after_polls=ready_after_polls, clock=clock, sleep=sleep)
 
 
 def serve(
@@ -624,14 +712,24 @@ def serve(
     if (certfile is None) != (keyfile is None):
         raise SystemExit("TLS needs both --certfile and --keyfile")
     secrets = load_credentials(credentials)
+    # Injected latency waits on this, so that a stopping server is not held by it.
+    stopping = threading.Event()
 
     def new_endpoint() -> Endpoint:
         return make_endpoint(
-            None, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
+            None,
+            profile=profile,
+            ready_after_polls=ready_after_polls,
+            virtual_clock=virtual_clock,
+            sleep=stopping.wait,
         )
 
     endpoint = make_endpoint(
-        store, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
+        store,
+        profile=profile,
+        ready_after_polls=ready_after_polls,
+        virtual_clock=virtual_clock,
+        sleep=stopping.wait,
     )
     for secret in secrets.values():
         endpoint.service.register_account(secret.account, exist_ok=True)
@@ -640,6 +738,7 @@ def serve(
         secrets,
         control_token=control_token,
         new_endpoint=new_endpoint if store is None else None,
+        on_shutdown=stopping.set,
     )
     uvicorn.run(
         app,
