@@ -381,27 +381,17 @@ def _copy_encrypted(
 ) -> tuple[Image, ...]:
     """An encrypted copy of *caller*'s image, in the image's own region only
     (SyncImages' Encrypt: "复制加密自定义镜像仅支持同地域")."""
-    if tuple(destinations) != (source.region,):
-        raise InvalidParameterError(
-            f"an encrypted copy of image {source.id} can be made only in its own region "
-            f"{source.region.id}, not {', '.join(r.id for r in destinations)}; make it "
-            "there, or copy unencrypted to other regions",
-            parameter="destination_regions",
-            value=[region.id for region in destinations],
-            code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
-        )
-    copy_name = source.name if name is None else name
-    catalog.check_room(caller, source.region, copy_name)
-    copy = source.copied(
-        id=catalog.new_image_id(),
-        region=source.region,
-        name=copy_name,
-        state=_NORMAL if catalog.instant else _SYNCING,
-        created_at=catalog.now(),
+    copy = _copy_in_place(
+        catalog,
+        caller,
+        source,
+        destinations,
+        name,
+        why=f"an encrypted copy of image {source.id} can be made only in its own region",
+        way_out="make it there, or copy unencrypted to other regions",
         encrypted=True,
         kms_key_id=encryption.kms_key_id,
     )
-    catalog.store.add_image(copy)
     _mark_copying(catalog, source, (copy,))
     return (copy,)
 
@@ -415,17 +405,47 @@ def _copy_shared_image(
     name: str | None,
 ) -> tuple[Image, ...]:
     """A receiver's copy of an image shared with it: one custom image of its own,
-    in the image's own region (the newest profile's SyncImages rule)."""
+    in the image's own region (the newest profile's SyncImages rule).  The
+    owner's image does not change (ours: no source says a receiver's copy makes
+    the owner's image busy, and nothing of the owner's should hang on what
+    another account does)."""
     caller = profile.account
     check_state(source, _COPY)
     # A trust list guards copies as it guards launches: a copy of one's own would
     # otherwise launder an untrusted image.
     check_launchable(source, kind, caller, profile.trusted_sharers)
+    copy = _copy_in_place(
+        catalog,
+        caller,
+        source,
+        destinations,
+        name,
+        why=f"image {source.id} is shared with you: it can be copied only into its own region",
+        way_out="copy it there, then copy your copy to other regions",
+        owner=caller,
+    )
+    return (copy,)
+
+
+def _copy_in_place(
+    catalog: Catalog,
+    caller: Account,
+    source: Image,
+    destinations: Sequence[Region],
+    name: str | None,
+    *,
+    why: str,
+    way_out: str,
+    owner: Account | None = None,
+    encrypted: bool = False,
+    kms_key_id: str | None = None,
+) -> Image:
+    """One copy of *source* into its own region, the one destination allowed
+    (*why* says why, *way_out* what to do instead): owned by *owner* (None: the
+    source's owner), *encrypted* under *kms_key_id*."""
     if tuple(destinations) != (source.region,):
         raise InvalidParameterError(
-            f"image {source.id} is shared with you: it can be copied only into its own "
-            f"region {source.region.id}, not {', '.join(r.id for r in destinations)}; "
-            "copy it there, then copy your copy to other regions",
+            f"{why} {source.region.id}, not {', '.join(r.id for r in destinations)}; {way_out}",
             parameter="destination_regions",
             value=[region.id for region in destinations],
             code=ErrorCode.INVALID_PARAMETER_VALUE_INVALID_REGION,
@@ -438,13 +458,12 @@ def _copy_shared_image(
         name=copy_name,
         state=_NORMAL if catalog.instant else _SYNCING,
         created_at=catalog.now(),
-        owner=caller,
+        owner=owner,
+        encrypted=encrypted,
+        kms_key_id=kms_key_id,
     )
     catalog.store.add_image(copy)
-    # The owner's image does not change for a receiver's copy (ours: no source says
-    # a receiver's copy makes the owner's image busy, and nothing of the owner's
-    # should hang on what another account does).
-    return (copy,)
+    return copy
 
 
 def _mark_copying(catalog: Catalog, source: Image, copies: Sequence[Image]) -> None:
