@@ -1,0 +1,226 @@
+"""The SQL store at scale, on PostgreSQL: reads and writes per second through
+``ImageService``, beside the wire's floor, and writes with 1, 2, 4 and 8 processes.
+
+* **The round trip's floor**: ``SELECT 1`` on an open connection, through the driver
+  (psycopg) and through SQLAlchemy, as many times as the other steps call.
+* **Reads**: one process, one thread, alternately a listing page
+  (``describe_images``, 20 images from a region with public, custom and shared
+  images) and a quota read (``image_quota``); each call counts as one read.
+* **Writes**: one process, one thread, alternately sharing an image with three
+  accounts and cancelling those shares; each call counts as one write.
+* **Processes**: 1, 2, 4 and 8 processes, each writing as above for an owner of
+  its own, all on one database, started together; the writes of all of them per
+  second of wall time.
+
+Needs ``IMAGECATALOG_TEST_POSTGRES_URL``; works in a schema of its own, dropped
+afterwards.  Run: ``python -m benchmarks.sql_scale``; prints a Markdown section.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+
+import psycopg
+import sqlalchemy as sa
+
+from benchmarks._common import machine, table
+from benchmarks.sql_ops import postgres_schema
+from imagecatalog import ImageService, Limits
+from imagecatalog.sql import SqlImageRepository
+
+REGION = "ap-guangzhou"
+URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
+FRIENDS = ("100000000901", "100000000902", "100000000903")
+CALLS = 1_000
+PROCESS_CALLS = 600
+PROCESSES = (1, 2, 4, 8)
+ROUNDS = 3
+
+
+def owner(index: int) -> str:
+    return f"1000000{index + 1:05d}"
+
+
+def _service(url: str) -> tuple[ImageService, SqlImageRepository]:
+    store = SqlImageRepository(url)
+    return ImageService(store, limits=Limits.newest()), store
+
+
+def _prepare(url: str, owners: int) -> None:
+    """Accounts, and for each owner 20 custom images, two shared with it."""
+    service, store = _service(url)
+    with store:
+        for account in FRIENDS:
+            service.register_account(account, exist_ok=True)
+        for index in range(owners):
+            service.register_account(owner(index), exist_ok=True)
+        for index in range(owners):
+            for n in range(20):
+                service.import_image(
+                    owner(index),
+                    REGION,
+                    name=f"golden-{n}",
+                    image_url=URL,
+                    platform="CentOS",
+                    os_version="7",
+                    architecture="x86_64",
+                )
+        for friend in FRIENDS[:1]:
+            mine = service.import_image(
+                friend,
+                REGION,
+                name="shared-golden",
+                image_url=URL,
+                platform="CentOS",
+                os_version="7",
+                architecture="x86_64",
+            )
+            service.share_image(friend, mine.id, [owner(i) for i in range(owners)])
+
+
+def _rate(calls: int, action: Callable[[int], object]) -> float:
+    """Calls per second of *action*, the best of :data:`ROUNDS` rounds."""
+    best = 0.0
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for n in range(calls):
+            action(n)
+        best = max(best, calls / (time.perf_counter() - start))
+    return best
+
+
+def floor(url: str) -> tuple[float, float]:
+    """Microseconds per ``SELECT 1`` round trip: through psycopg, through SQLAlchemy."""
+    dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as raw:
+        driver = 1e6 / _rate(CALLS, lambda _: raw.execute("SELECT 1").fetchone())
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            one = sa.select(sa.literal(1))
+            alchemy = 1e6 / _rate(CALLS, lambda _: connection.execute(one).scalar())
+    finally:
+        engine.dispose()
+    return driver, alchemy
+
+
+def reads(url: str) -> float:
+    service, store = _service(url)
+    with store:
+        me = owner(0)
+
+        def read(n: int) -> object:
+            if n % 2:
+                return service.image_quota(me, REGION)
+            return service.describe_images(me, REGION, offset=n % 40, limit=20)
+
+        return _rate(CALLS, read)
+
+
+def _writer(url: str, index: int, calls: int) -> Callable[[int], object]:
+    service, _ = _service(url)
+    me = owner(index)
+    image = service.describe_images(me, REGION, kinds=["PRIVATE_IMAGE"], limit=1).items[0].id
+
+    def write(n: int) -> object:
+        if n % 2:
+            return service.unshare_image(me, image, FRIENDS)
+        return service.share_image(me, image, FRIENDS)
+
+    return write
+
+
+def writes(url: str) -> float:
+    return _rate(CALLS, _writer(url, 0, CALLS))
+
+
+def _process(url: str, index: int, ready: object, go: object, out: object) -> None:
+    write = _writer(url, index, PROCESS_CALLS)
+    write(0)  # warm: the connection, the statement cache
+    write(1)
+    ready.put(index)  # type: ignore[attr-defined]
+    go.wait()  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    for n in range(PROCESS_CALLS):
+        write(n)
+    out.put((start, time.perf_counter()))  # type: ignore[attr-defined]
+
+
+def processes(url: str, count: int) -> float:
+    """Writes per second of *count* processes writing at once, each for its own owner."""
+    context = multiprocessing.get_context("spawn")
+    ready, out, go = context.Queue(), context.Queue(), context.Event()
+    workers = [
+        context.Process(target=_process, args=(url, index, ready, go, out))
+        for index in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.get(timeout=120)
+    go.set()
+    spans = [out.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    wall = max(end for _, end in spans) - min(start for start, _ in spans)
+    return count * PROCESS_CALLS / wall
+
+
+def report() -> str:
+    postgres = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
+    if not postgres:
+        return (
+            "## The SQL store at scale\n\nNot measured: set `IMAGECATALOG_TEST_POSTGRES_URL`.\n"
+        )
+    with postgres_schema(postgres) as url:
+        _prepare(url, max(PROCESSES))
+        driver, alchemy = floor(url)
+        read = reads(url)
+        write = writes(url)
+        scaling = {count: processes(url, count) for count in PROCESSES}
+    one = scaling[1]
+    rows = [
+        [f"{count}", f"{rate:,.0f}", f"{rate / one:.2f}x"] for count, rate in scaling.items()
+    ]
+    return "\n".join(
+        [
+            "## The SQL store at scale (PostgreSQL)",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            "Command: `nox -s bench` (runs `python -m benchmarks.sql_scale`), against the "
+            "PostgreSQL of `IMAGECATALOG_TEST_POSTGRES_URL` on 127.0.0.1. Through "
+            f"`ImageService`, best of {ROUNDS} rounds of {CALLS:,} calls.",
+            "",
+            table(
+                ["one process", "per second", "µs each"],
+                [
+                    ["round trip, psycopg (`SELECT 1`)", f"{1e6 / driver:,.0f}", f"{driver:.0f}"],
+                    [
+                        "round trip, SQLAlchemy (`SELECT 1`)",
+                        f"{1e6 / alchemy:,.0f}",
+                        f"{alchemy:.0f}",
+                    ],
+                    ["reads (a page, a quota, alternately)", f"{read:,.0f}", f"{1e6 / read:.0f}"],
+                    [
+                        "writes (share with 3 accounts, cancel, alternately)",
+                        f"{write:,.0f}",
+                        f"{1e6 / write:.0f}",
+                    ],
+                ],
+            ),
+            "",
+            f"Writes with several processes, each for an owner of its own, {PROCESS_CALLS} "
+            "writes each, started together (writes of all per second of wall time):",
+            "",
+            table(["processes", "writes per second", "against one process"], rows),
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(report())
