@@ -29,6 +29,7 @@ from imagecatalog.exceptions import (
     SharingError,
     SnapshotError,
     StoreError,
+    StoreUnavailableError,
     UnsupportedOperationError,
     UntrustedImageError,
 )
@@ -50,7 +51,7 @@ from imagecatalog.limits import Limits, Quota
 from imagecatalog.memory import InMemoryImageRepository
 from imagecatalog.query import ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import CatalogReader, CatalogStore
+from imagecatalog.repository import CatalogReader, CatalogStore, ConcurrentCatalogStore
 from imagecatalog.service import ImageService, ProviderOperations, UnitOfWork
 from imagecatalog.tags import Tag
 
@@ -64,6 +65,7 @@ __all__ = [
     "CatalogContents",
     "CatalogReader",
     "CatalogStore",
+    "ConcurrentCatalogStore",
     "DuplicateImageNameError",
     "ErrorCode",
     "Image",
@@ -96,6 +98,7 @@ __all__ = [
     "SharingError",
     "SnapshotError",
     "StoreError",
+    "StoreUnavailableError",
     "Support",
     "Tag",
     "UnitOfWork",

@@ -163,8 +163,23 @@ class Catalog:
             return AccountProfile(account=account)
         return profile
 
+    def check_reader(self, account: Account) -> None:
+        """*account* may read: it is registered, or accounts are open (then an
+        account never seen reads as a new one)."""
+        if self.strict_accounts and not self.exists(account.id):
+            raise AccountNotFoundError(account)
+
+    def exists(self, account_id: str) -> bool:
+        """Whether the account is registered (asked of the store in one question
+        when it can answer it alone)."""
+        account_exists = getattr(self.store, "account_exists", None)
+        if account_exists is not None:
+            found: bool = account_exists(account_id)
+            return found
+        return self.store.get_account(account_id) is not None
+
     def is_registered_id(self, account_id: str) -> bool:
-        return not self.strict_accounts or self.store.get_account(account_id) is not None
+        return not self.strict_accounts or self.exists(account_id)
 
     def visible(
         self, viewer: Account, image_id: str, region: Region | None = None

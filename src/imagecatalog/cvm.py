@@ -429,7 +429,7 @@ class CvmActions:
         family = _param(params, "ImageFamily", str)
 
         def create() -> Image:
-            with self.service.unit_of_work():
+            with self.service.unit_of_work(accounts=[caller]):
                 image = self.service.create_image(
                     caller,
                     instance_id,
@@ -625,7 +625,7 @@ class CvmActions:
             )
 
         def run() -> list[str]:
-            with self.service.unit_of_work():  # all the instances or none
+            with self.service.unit_of_work(accounts=[caller]):  # all the instances or none
                 return [
                     self.service.launch_instance(caller, image_id, region=region, zone=zone).id
                     for _ in range(count)

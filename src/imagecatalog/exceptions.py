@@ -59,6 +59,7 @@ __all__ = [
     "SharingError",
     "SnapshotError",
     "StoreError",
+    "StoreUnavailableError",
     "UnsupportedOperationError",
     "UntrustedImageError",
 ]
@@ -152,6 +153,8 @@ class ErrorCode(enum.StrEnum):
     UNTRUSTED_SHARED_IMAGE = "UnauthorizedOperation.UntrustedSharedImage"
     # Failures that are not the caller's: the provider's common code.
     INTERNAL_ERROR = "InternalError"
+    #: A common code: the service cannot answer now (its store is away or busy).
+    SERVICE_UNAVAILABLE = "ServiceUnavailable"
 
 
 def _restore(cls: type[ImageCatalogError], args: tuple[Any, ...]) -> ImageCatalogError:
@@ -486,6 +489,24 @@ class StoreError(ImageCatalogError):
     provider answers for its own failures."""
 
     default_code = ErrorCode.INTERNAL_ERROR
+
+
+class StoreUnavailableError(StoreError):
+    """The store's database could not serve the call: unreachable, the connection
+    lost, every pooled connection busy, or a lock waited on too long.  Try again:
+    the next call opens a new connection.  Code ``ServiceUnavailable``.
+
+    ``.outcome_unknown`` is False when the call changed nothing (the usual
+    case), True when the connection was lost while the call committed: then the
+    database applied all of the call or none of it, and only a read can tell
+    which.
+    """
+
+    default_code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
 
 
 class SchemaVersionError(StoreError, InvalidParameterError):

@@ -18,7 +18,7 @@ behaves like them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,7 +30,7 @@ from imagecatalog.instances import Instance
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.regions import Region
 
-__all__ = ["CatalogReader", "CatalogStore"]
+__all__ = ["CatalogReader", "CatalogStore", "ConcurrentCatalogStore"]
 
 
 @runtime_checkable
@@ -140,6 +140,51 @@ class CatalogStore(CatalogReader, Protocol):
 
     def add_instance(self, instance: Instance) -> None:
         """Store a new instance (the caller checked its ID is free)."""
+        ...
+
+
+@runtime_checkable
+class ConcurrentCatalogStore(CatalogStore, Protocol):
+    """**Protocol:** a store that lets calls run beside each other.
+
+    Optional: the service uses these methods when a store has them (all four),
+    and :meth:`CatalogStore.transaction` for everything when it does not.
+    :class:`~imagecatalog.sql.SqlImageRepository` has them.
+
+    * :meth:`read_transaction` wraps every read: it need not exclude anything,
+      but each answer of :meth:`select_image_groups`,
+      :meth:`~CatalogReader.select_images` and
+      :meth:`~CatalogReader.select_instances` (a page and its count) must come
+      from one consistent state.
+    * :meth:`write_transaction` wraps a call whose rules read the state of the
+      accounts named only (every rule of the catalog is per owner account, or
+      per receiver for its trust list): units of work for accounts apart may run
+      at once; those sharing an account, or beside :meth:`transaction` (the
+      whole catalog, for the provider's work), must not interleave.
+    * :meth:`select_image_groups` answers a listing of several groups at once,
+      and :meth:`account_exists` whether an account is registered.
+    """
+
+    def read_transaction(self) -> AbstractContextManager[object]:
+        """A block of reads (inside a unit of work: the unit's own reads)."""
+        ...
+
+    def write_transaction(self, account_ids: Iterable[str]) -> AbstractContextManager[object]:
+        """A unit of work for a call whose rules read only these accounts' state;
+        nested, a savepoint of the enclosing unit."""
+        ...
+
+    def account_exists(self, account_id: str) -> bool:
+        """Whether the account is registered (``get_account(id) is not None``; an
+        account is never removed, so a store may remember the answer True)."""
+        ...
+
+    def select_image_groups(
+        self, groups: Sequence[ImageGroup], query: ImageQuery, offset: int, limit: int
+    ) -> list[tuple[int, Sequence[Image]]]:
+        """*groups* listed one after the other as one listing: for each group, how
+        many of its images pass *query* (as :meth:`~CatalogReader.select_images`
+        counts) and those on the page from *offset*, at most *limit* in all."""
         ...
 
 

@@ -13,6 +13,7 @@ catalog), are apart, on :attr:`ImageService.provider`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -64,7 +65,7 @@ from imagecatalog.memory import InMemoryImageRepository
 from imagecatalog.public_catalog import builtin_public_images
 from imagecatalog.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import CatalogStore, adapt_store
+from imagecatalog.repository import CatalogStore, ConcurrentCatalogStore, adapt_store
 from imagecatalog.tags import Tag, check_tags
 
 __all__ = ["MAX_PAGE_SIZE", "ImageService", "ProviderOperations", "UnitOfWork"]
@@ -81,12 +82,14 @@ class _RolledBack(Exception):  # noqa: N818 - a signal, not an error
 class UnitOfWork:
     """A block of calls that succeed or fail together (see :meth:`ImageService.unit_of_work`)."""
 
-    __slots__ = ("_block", "_rollback", "_store")
+    __slots__ = ("_accounts", "_block", "_outer", "_rollback", "_service")
 
-    def __init__(self, store: CatalogStore) -> None:
-        self._store = store
+    def __init__(self, service: ImageService, accounts: frozenset[str] | None) -> None:
+        self._service = service
+        self._accounts = accounts
         self._block: AbstractContextManager[object] | None = None
         self._rollback = False
+        self._outer: frozenset[str] | _NoUnit | None = _NO_UNIT
 
     def rollback(self) -> None:
         """Undo everything this block did when it ends, though nothing raised
@@ -94,9 +97,17 @@ class UnitOfWork:
         self._rollback = True
 
     def __enter__(self) -> UnitOfWork:
-        self._block = self._store.transaction()  # a new block each time: reusable
+        service = self._service
+        outer = service._open_scope()
+        scope = self._accounts
+        if not isinstance(outer, _NoUnit):
+            scope = service._inner_scope(outer, scope)
+        # A new block each time: reusable.
+        self._block = service._unit(scope)
         self._rollback = False
         self._block.__enter__()
+        self._outer = outer
+        service._set_scope(scope)
         return self
 
     def __exit__(
@@ -107,6 +118,7 @@ class UnitOfWork:
     ) -> None:
         block, self._block = self._block, None
         assert block is not None, "UnitOfWork.__exit__ without __enter__"
+        self._service._set_scope(self._outer)
         if kind is None and self._rollback:
             try:
                 raise _RolledBack
@@ -114,6 +126,13 @@ class UnitOfWork:
                 block.__exit__(_RolledBack, signal, signal.__traceback__)
             return
         block.__exit__(kind, error, trace)
+
+
+class _NoUnit:
+    """No unit of work is open on this thread."""
+
+
+_NO_UNIT = _NoUnit()
 
 
 class ImageService:
@@ -173,6 +192,11 @@ class ImageService:
         given = InMemoryImageRepository() if store is None else store
         self._given_store = given  # what ImageService.repository (deprecated) hands back
         self._store = adapt_store(given)
+        # A store that lets calls run beside each other gets each call's scope.
+        self._concurrent: ConcurrentCatalogStore | None = (
+            self._store if isinstance(self._store, ConcurrentCatalogStore) else None
+        )
+        self._scopes = threading.local()
         self._catalog = handlers.Catalog(
             store=self._store,
             limits=Limits() if limits is None else limits,
@@ -219,14 +243,20 @@ class ImageService:
         work on an image, load a whole catalog."""
         return self._provider
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, accounts: Iterable[Account | str] | None = None) -> UnitOfWork:
         """A block of calls that succeed or fail together.
 
         Inside ``with service.unit_of_work():`` the calls commit together when
         the block ends; an exception undoes all of them.  A nested block is a
         savepoint: its exception undoes only its own calls.  ``uow.rollback()``
-        undoes the block without an exception (a dry run).  Other threads wait
-        until the block ends.
+        undoes the block without an exception (a dry run).
+
+        Other calls that change the catalog wait until the block ends.  Name
+        *accounts* to let the calls of other accounts run meanwhile (on a store
+        that allows it, such as the SQL store on PostgreSQL): then every call
+        inside must change the catalog for these accounts only (as its caller,
+        and, with open accounts, every account it names), else it raises
+        :class:`~imagecatalog.InvalidParameterError` and the block goes on.
 
         >>> service = ImageService()
         >>> with service.unit_of_work() as uow:
@@ -235,7 +265,88 @@ class ImageService:
         >>> service.contents().accounts
         ()
         """
-        return UnitOfWork(self._store)
+        scope = (
+            None
+            if accounts is None
+            else frozenset(
+                account.id for account in batch(accounts, "accounts", Account.of, allow_empty=True)
+            )
+        )
+        return UnitOfWork(self, scope)
+
+    # Units of work: reads take no lock, a write locks the accounts its rules read
+
+    def _reading(self) -> AbstractContextManager[object]:
+        """A block of reads."""
+        concurrent = self._concurrent
+        return self._store.transaction() if concurrent is None else concurrent.read_transaction()
+
+    def _writing(self, *accounts: Account) -> AbstractContextManager[object]:
+        """A unit of work for a call whose rules read only *accounts*' state (the
+        caller's, and the accounts it registers)."""
+        scope = frozenset(account.id for account in accounts)
+        outer = self._open_scope()
+        if not isinstance(outer, _NoUnit):
+            self._inner_scope(outer, scope)
+        return self._unit(scope)
+
+    def _unit(self, scope: frozenset[str] | None) -> AbstractContextManager[object]:
+        concurrent = self._concurrent
+        if scope is None or concurrent is None:
+            return self._store.transaction()
+        return concurrent.write_transaction(scope)
+
+    def _whole_catalog(self) -> AbstractContextManager[object]:
+        """A unit of work for the provider's operations, which may change any
+        account's images: over the whole catalog."""
+        outer = self._open_scope()
+        if isinstance(outer, frozenset):
+            raise InvalidParameterError(
+                f"this unit of work was opened for accounts {', '.join(sorted(outer))}, and "
+                "the provider's operations may change any account's images; open the unit "
+                "of work with no accounts (the whole catalog) for them",
+                parameter="accounts",
+                value=sorted(outer),
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        return self._store.transaction()
+
+    def _registered(self, accounts: Iterable[Account]) -> tuple[Account, ...]:
+        """Of the accounts a call names besides its caller, those it may register
+        (and so must lock): with open accounts, all; else none (it only checks
+        that they are registered, and a registered account stays registered)."""
+        return () if self._catalog.strict_accounts else tuple(accounts)
+
+    def _open_scope(self) -> frozenset[str] | _NoUnit | None:
+        """The accounts of the unit of work open on this thread (None: the whole
+        catalog), or :data:`_NO_UNIT`."""
+        scope: frozenset[str] | _NoUnit | None = getattr(self._scopes, "scope", _NO_UNIT)
+        return scope
+
+    def _set_scope(self, scope: frozenset[str] | _NoUnit | None) -> None:
+        self._scopes.scope = scope
+
+    @staticmethod
+    def _inner_scope(
+        outer: frozenset[str] | None, inner: frozenset[str] | None
+    ) -> frozenset[str] | None:
+        """The scope of a block inside a unit of work for *outer*: within it."""
+        if outer is None:
+            return inner
+        if inner is None:
+            return outer
+        beyond = inner - outer
+        if beyond:
+            raise InvalidParameterError(
+                f"this unit of work was opened for accounts {', '.join(sorted(outer))}, and "
+                f"this call changes the catalog for {', '.join(sorted(beyond))} too; open "
+                "the unit of work with those accounts as well, or with no accounts (the "
+                "whole catalog)",
+                parameter="accounts",
+                value=sorted(beyond),
+                code=ErrorCode.INVALID_PARAMETER,
+            )
+        return inner
 
     # Accounts -------------------------------------------------------------------
 
@@ -248,7 +359,7 @@ class ImageService:
         value = Account.of(account_id)
         exist_ok = require_bool(exist_ok, "exist_ok")
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(value):
             return handlers.register_account(catalog, value, exist_ok=exist_ok)
 
     def set_trusted_sharers(
@@ -267,7 +378,7 @@ class ImageService:
             else batch(account_ids, "account_ids", Account.of, allow_empty=True)
         )
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(account, *self._registered(sharers or ())):
             return handlers.set_trusted_sharers(catalog, account, sharers)
 
     def trusted_sharers(self, caller: Account | str) -> frozenset[Account] | None:
@@ -275,7 +386,7 @@ class ImageService:
         keeps no trust list."""
         account = Account.of(caller)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._reading():
             return catalog.viewer(account).trusted_sharers
 
     # Reading --------------------------------------------------------------------
@@ -328,8 +439,8 @@ class ImageService:
                 code=ErrorCode.INVALID_PARAMETER,
             )
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(viewer)
+        with self._reading():
+            catalog.check_reader(viewer)
             return views.describe_images(catalog.store, viewer, place, query)
 
     def get_image(
@@ -340,8 +451,8 @@ class ImageService:
         image_id = image_id_of(image_id)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(viewer)
+        with self._reading():
+            catalog.check_reader(viewer)
             found = views.visible_image(catalog.store, viewer, image_id, place)
         if found is None:
             raise ImageNotFoundError(image_id, account=viewer, region=place)
@@ -358,7 +469,7 @@ class ImageService:
         place = Region.of(region)
         name = require_str(family, "family")
         catalog = self._catalog
-        with self._store.transaction():
+        with self._reading():
             profile = catalog.viewer(viewer)
             found = views.image_from_family(
                 catalog.store, viewer, place, name, profile.trusted_sharers
@@ -377,8 +488,8 @@ class ImageService:
         instance_id = instance_id_of(instance_id)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(owner)
+        with self._reading():
+            catalog.check_reader(owner)
             found = views.owned_instance(catalog.store, owner, instance_id, place)
         if found is None:
             raise InstanceNotFoundError(instance_id, account=owner, region=place)
@@ -412,8 +523,8 @@ class ImageService:
             code=ErrorCode.INVALID_PARAMETER_VALUE_LIMIT,
         )
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(owner)
+        with self._reading():
+            catalog.check_reader(owner)
             return views.describe_instances(catalog.store, owner, place, offset, limit, ids)
 
     def image_quota(self, caller: Account | str, region: Region | str) -> Quota:
@@ -421,8 +532,8 @@ class ImageService:
         account = Account.of(caller)
         place = Region.of(region)
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(account)
+        with self._reading():
+            catalog.check_reader(account)
             return catalog.quota(account, place)
 
     def share_permissions(
@@ -433,8 +544,8 @@ class ImageService:
         image_id = image_id_of(image_id)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
-            catalog.viewer(owner)
+        with self._reading():
+            catalog.check_reader(owner)
             found = catalog.owned(owner, image_id, Operation.DESCRIBE_SHARES, place)
         return found.shared_with
 
@@ -475,7 +586,7 @@ class ImageService:
                 )
             zone = check_zone(zone, place)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.launch_instance(catalog, owner, image_id, place, zone)
 
     def create_image(
@@ -504,7 +615,7 @@ class ImageService:
         checked_tags = check_tags(tags)
         checked_family = None if family is None else check_family(family)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.create_image(
                 catalog,
                 owner,
@@ -574,7 +685,7 @@ class ImageService:
             family=None if family is None else check_family(family),
         )
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.import_image(catalog, owner, draft)
 
     def copy_image(
@@ -618,7 +729,7 @@ class ImageService:
                 value=kms_key_id,
             )
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.copy_image(
                 catalog, owner, image_id, destinations, new_name, place, encryption
             )
@@ -651,7 +762,7 @@ class ImageService:
         new_family = None if family is None or family == "" else check_family(family)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.modify_image(
                 catalog,
                 owner,
@@ -679,7 +790,7 @@ class ImageService:
         ids = batch(image_ids, "image_ids", image_id_of)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.delete_images(catalog, owner, ids, place)
 
     # Sharing --------------------------------------------------------------------
@@ -699,7 +810,7 @@ class ImageService:
         accounts = batch(account_ids, "account_ids", Account.of)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner, *self._registered(accounts)):
             return handlers.share_image(catalog, owner, image_id, accounts, place)
 
     def unshare_image(
@@ -722,7 +833,7 @@ class ImageService:
         accounts = batch(account_ids, "account_ids", Account.of, allow_empty=missing_ok)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._store.transaction():
+        with self._writing(owner):
             return handlers.unshare_image(
                 catalog, owner, image_id, accounts, place, missing_ok=missing_ok
             )
@@ -836,7 +947,7 @@ class ProviderOperations:
             boot_mode=parse_enum(BootMode, boot_mode, "boot_mode"),
         )
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             return handlers.publish_public_image(catalog, draft)
 
     def add_public_images(self, images: Iterable[Image]) -> tuple[Image, ...]:
@@ -847,7 +958,7 @@ class ProviderOperations:
         """
         checked = batch(images, "images", public_image)
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             return handlers.add_public_images(catalog, checked)
 
     def add_builtin_public_images(self) -> tuple[Image, ...]:
@@ -855,7 +966,7 @@ class ProviderOperations:
         unless the catalog already holds it (then nothing changes)."""
         images = builtin_public_images()
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             if catalog.store.get_image(images[0].id) is not None:
                 return ()
             return handlers.add_public_images(catalog, images)
@@ -867,7 +978,7 @@ class ProviderOperations:
         itself cannot be completed: complete its copies."""
         image_id = image_id_of(image_id)
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             finished = handlers.finish(catalog, image_id, succeeded=True)
         assert finished is not None  # only a failed copy disappears
         return finished
@@ -879,7 +990,7 @@ class ProviderOperations:
         (its source is ``NORMAL`` again when no other copy of it runs)."""
         image_id = image_id_of(image_id)
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             return handlers.finish(catalog, image_id, succeeded=False)
 
     def work_in_progress(self) -> tuple[Image, ...]:
@@ -888,7 +999,7 @@ class ProviderOperations:
         :meth:`fail` may end.  The source of copies in progress, ``SYNCING``
         too, is not among them: it is ``NORMAL`` again when its last copy
         ends.  Reads the whole store."""
-        with self._service.store.transaction():
+        with self._service._reading():
             found = handlers.own_work(self._service._catalog)
         return tuple(sorted(found, key=lambda image: (image.created_at, image.id)))
 
@@ -897,7 +1008,7 @@ class ProviderOperations:
         there are any, the image shows ``SYNCING`` too; a receiver's copies
         leave the image as it is).  Reads the whole store."""
         image_id = image_id_of(image_id)
-        with self._service.store.transaction():
+        with self._service._reading():
             source = self._service.store.get_image(image_id)
             if source is None:
                 raise ImageNotFoundError(image_id)
@@ -918,7 +1029,7 @@ class ProviderOperations:
                 code=ErrorCode.INVALID_PARAMETER,
             )
         catalog = self._service._catalog
-        with self._service.store.transaction():
+        with self._service._whole_catalog():
             handlers.load(catalog, contents)
 
 

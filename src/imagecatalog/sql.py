@@ -34,21 +34,31 @@ Quota(used=0, limit=10)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import math
 import threading
 import weakref
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.expression import Executable
 
 from imagecatalog._deprecation import deprecated
+from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account, AccountProfile
-from imagecatalog.exceptions import InvalidParameterError, SchemaVersionError, StoreError
+from imagecatalog.exceptions import (
+    InvalidParameterError,
+    SchemaVersionError,
+    StoreError,
+    StoreUnavailableError,
+)
 from imagecatalog.images import Image, ImageKind
 from imagecatalog.instances import Instance
 from imagecatalog.query import FILTER_FIELDS, ImageGroup, ImageQuery
@@ -69,7 +79,14 @@ from imagecatalog.records import (
 from imagecatalog.regions import Region
 from imagecatalog.repository import LegacyRepositoryMethods
 
-__all__ = ["REVISIONS", "SCHEMA_VERSION", "VERSION_TABLE", "SqlImageRepository"]
+__all__ = [
+    "CATALOG_LOCK_KEY",
+    "REVISIONS",
+    "SCHEMA_VERSION",
+    "VERSION_TABLE",
+    "SqlImageRepository",
+    "account_lock_key",
+]
 
 #: The schema version this release writes and reads.
 SCHEMA_VERSION = 3
@@ -181,24 +198,61 @@ class SqlImageRepository(LegacyRepositoryMethods):
     :class:`~sqlalchemy.engine.Engine`.  With *create* (the default) the schema
     is created when missing; with *migrate* (the default) an older schema is
     migrated forward, in one transaction, and without it refused.  Several
-    stores, in several processes, may open the same database: each service call
-    is one transaction, and transactions run one at a time (see the module's
-    documentation).
+    stores, in several processes and on several hosts, may open the same
+    database: reads take no lock, and writes for different owners run at once
+    (see the module's documentation).
+
+    For a URL, the connections are configurable: *pool_size* connections kept
+    open (default 5) and *max_overflow* more when busy (default 10), for each
+    store; *pool_timeout* seconds to wait for a free one (default 30);
+    *connect_timeout* seconds to wait for the database to answer a new
+    connection (default 10); *lock_timeout* seconds a write waits for the lock
+    of an account it writes for, or on SQLite for the database's write lock
+    (default 60).  Past any of them a call raises
+    :class:`~imagecatalog.StoreUnavailableError` and changes nothing.  An
+    engine you pass is configured by you.
     """
 
     def __init__(
-        self, url_or_engine: str | Engine, *, create: bool = True, migrate: bool = True
+        self,
+        url_or_engine: str | Engine,
+        *,
+        create: bool = True,
+        migrate: bool = True,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
+        pool_timeout: float | None = None,
+        connect_timeout: float | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
+        settings = _ConnectionSettings.checked(
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            connect_timeout=connect_timeout,
+            lock_timeout=lock_timeout,
+        )
         if isinstance(url_or_engine, Engine):
+            if settings.given:
+                raise InvalidParameterError(
+                    f"{', '.join(settings.given)} configure the engine the store makes from a "
+                    "URL; configure the engine you pass yourself (sqlalchemy.create_engine), "
+                    "or pass the URL",
+                    parameter=settings.given[0],
+                    value=getattr(settings, settings.given[0]),
+                )
             self._engine = url_or_engine
         else:
-            self._engine = _make_engine(url_or_engine)
+            self._engine = _make_engine(url_or_engine, settings)
         self._dialect = self._engine.dialect.name
+        self._postgres = self._dialect == "postgresql"
         if self._dialect == "sqlite":
             _serialise_sqlite(self._engine)
         self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
-        self._lock_key = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
+        self._sql = _statements(self._dialect)
+        #: Accounts seen registered (they never stop being: see account_exists).
+        self._known_accounts: set[str] = set()
         try:
             self._open(create=create, migrate=migrate)
         except BaseException:
@@ -236,7 +290,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
     def _open(self, *, create: bool, migrate: bool) -> None:
         """Check the schema's version; create or migrate it, in one transaction."""
         with self.transaction():
-            connection = self._local.connection
+            connection = self._unit().connection
             found = _schema_version(connection)
             if found == SCHEMA_VERSION:
                 return
@@ -264,264 +318,703 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 )
             _migrate(connection, found)
 
-    # Unit of work -----------------------------------------------------------------
+    # Units of work ----------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One database transaction; a nested block is a savepoint (``SAVEPOINT``):
-        when it raises, only its own writes are rolled back."""
+        """A unit of work over the whole catalog: one database transaction that
+        no other write runs beside (on PostgreSQL it holds the catalog's lock
+        exclusively).  A nested block is a savepoint (``SAVEPOINT``): when it
+        raises, only its own writes are rolled back."""
+        with self._writing(None):
+            yield
+
+    @contextmanager
+    def write_transaction(self, account_ids: Iterable[str]) -> Iterator[None]:
+        """A unit of work whose rules read only the state of *account_ids*
+        (their images, quotas, names, shares and trust lists): one database
+        transaction that, on PostgreSQL, holds those accounts' locks, so that
+        writes for other accounts run beside it.  A nested block is a savepoint
+        in the enclosing unit of work (and takes no lock of its own)."""
+        with self._writing(frozenset(account_ids)):
+            yield
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """A block of reads: it takes no lock and waits for no write.  Each
+        listing (a page and its total) is answered by one statement, from one
+        snapshot.  Inside a unit of work, reads are the unit's (they see its
+        writes)."""
         local = self._local
-        current: Connection | None = getattr(local, "connection", None)
-        if current is not None:
-            with current.begin_nested():
-                yield
+        if getattr(local, "unit", None) is not None:
+            yield
             return
-        with self._single_connection_lock, self._begin() as connection:
-            local.connection = connection
+        with self._single_connection_lock:
+            unit = _Unit(self._connect(reading=True), scope=frozenset(), reading=True)
+            local.unit = unit
+            try:
+                yield
+            except sa.exc.SQLAlchemyError as error:
+                raise _store_error(error) from error
+            finally:
+                local.unit = None
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    unit.connection.close()
+
+    @contextmanager
+    def _writing(self, scope: frozenset[str] | None) -> Iterator[None]:
+        local = self._local
+        current: _Unit | None = getattr(local, "unit", None)
+        if current is not None:
+            if current.reading:
+                raise StoreError(
+                    "a unit of work was opened inside a block of reads (read_transaction); "
+                    "open the unit of work first, and read inside it"
+                )
+            try:
+                with current.connection.begin_nested():
+                    yield
+            except BaseException as error:
+                current.forget()  # what it remembers may be writes the savepoint undid
+                if isinstance(error, sa.exc.SQLAlchemyError):
+                    raise _store_error(error) from error
+                raise
+            return
+        with self._single_connection_lock:
+            unit = self._begin(scope)
+            local.unit = unit
+            connection = unit.connection
             try:
                 yield
             except sa.exc.SQLAlchemyError as error:  # a database failure, not a rule
-                connection.rollback()
+                _rollback(connection)
                 raise _store_error(error) from error
             except BaseException:
-                connection.rollback()
+                _rollback(connection)
                 raise
             else:
                 try:
                     connection.commit()
                 except sa.exc.SQLAlchemyError as error:
-                    raise _store_error(error) from error
+                    _rollback(connection)
+                    raise _store_error(error, committing=True) from error
             finally:
-                local.connection = None
-
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        """A connection in a new transaction that holds the catalog's lock; a database
-        that cannot give one raises :class:`~imagecatalog.StoreError`."""
-        connection: Connection | None = None
-        try:
-            connection = self._engine.connect()
-            connection.begin()
-            if self._dialect == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
-        except sa.exc.SQLAlchemyError as error:
-            if connection is not None:
+                local.unit = None
                 with contextlib.suppress(sa.exc.SQLAlchemyError):
                     connection.close()
+
+    def _begin(self, scope: frozenset[str] | None) -> _Unit:
+        """A connection in a new transaction that holds the locks of *scope* (None:
+        the whole catalog's).  A pooled connection the database has dropped is
+        found by the first statement, before anything was done on it: it is
+        replaced, once."""
+        for attempt in (1, 2):
+            connection: Connection | None = None
+            try:
+                connection = self._engine.connect()
+                connection.begin()
+                if self._postgres:
+                    connection.execute(*_lock(self._sql, scope))
+                return _Unit(connection, scope=scope)
+            except sa.exc.SQLAlchemyError as error:
+                if connection is not None:
+                    _rollback(connection)
+                    with contextlib.suppress(sa.exc.SQLAlchemyError):
+                        connection.close()
+                if attempt == 1 and _connection_lost(error):
+                    continue
+                raise _store_error(error) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self, *, reading: bool) -> Connection:
+        """A connection for a block of reads: on PostgreSQL in autocommit (each
+        statement its own snapshot, no transaction to begin or end); on SQLite in
+        a deferred transaction (in WAL mode, a snapshot no writer blocks)."""
+        try:
+            connection = self._engine.connect()
+            if self._postgres:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                connection.execution_options(imagecatalog_reading=True)
+                connection.begin()
+            return connection
+        except sa.exc.SQLAlchemyError as error:
             raise _store_error(error) from error
-        with connection:
-            yield connection
+
+    def _unit(self) -> _Unit:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        assert unit is not None, "outside a unit of work"
+        return unit
 
     @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        current: Connection | None = getattr(self._local, "connection", None)
-        if current is not None:
-            yield current
+    def _reading(self) -> Iterator[_Unit]:
+        """The current unit of work or block of reads, or a new block of reads."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None:
+            yield unit
+            return
+        with self.read_transaction():
+            yield self._local.unit
+
+    @contextmanager
+    def _changing(self) -> Iterator[_Unit]:
+        """The current unit of work, or a new one over the whole catalog (a store
+        written to directly, outside the service)."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and not unit.reading:
+            yield unit
             return
         with self.transaction():
-            yield self._local.connection
+            yield self._local.unit
+
+    def _run(self, unit: _Unit, statement: Executable, params: Any = None) -> Any:
+        """*statement*'s result on *unit*'s connection, with *params*.  In a block of
+        reads on PostgreSQL, where each statement stands alone, a connection the
+        database dropped is replaced and the statement sent again, once."""
+        try:
+            return unit.connection.execute(statement, params)
+        except sa.exc.DBAPIError as error:
+            if not (unit.reading and self._postgres and _connection_lost(error)):
+                raise
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                unit.connection.close()
+            unit.connection = self._connect(reading=True)
+            return unit.connection.execute(statement, params)
 
     # Accounts -----------------------------------------------------------------------
 
     def get_account(self, account_id: str) -> AccountProfile | None:
-        with self._connection() as db:
-            row = db.execute(
-                sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers).where(
-                    _ACCOUNTS.c.id == account_id
-                )
-            ).first()
-        return None if row is None else _account(row)
+        with self._reading() as unit:
+            known = unit.accounts
+            if account_id in known:
+                return known[account_id]
+            scope = unit.scope
+            if not unit.reading and scope and account_id in scope:
+                # The accounts this unit locked: all of them in one statement, now
+                # that their locks are held (nobody else changes them until it ends).
+                rows = self._run(unit, self._sql.accounts, {"ids": sorted(scope)}).all()
+                found = {row.id: _account(row) for row in rows}
+                for member in scope:
+                    known[member] = found.get(member)
+                return known[account_id]
+            row = self._run(unit, self._sql.account, {"id": account_id}).first()
+            return None if row is None else _account(row)
+
+    def account_exists(self, account_id: str) -> bool:
+        """Whether the account is registered.  An account, once registered, is
+        never removed: the store remembers those it has seen committed, and asks
+        the database only about the others."""
+        if account_id in self._known_accounts:
+            return True
+        with self._reading() as unit:
+            if account_id in unit.accounts:
+                return unit.accounts[account_id] is not None
+            if self._run(unit, self._sql.account, {"id": account_id}).first() is None:
+                return False
+            if account_id not in unit.added_accounts:  # else: committed only with the unit
+                self._known_accounts.add(account_id)
+            return True
 
     def add_account(self, profile: AccountProfile | Account) -> None:
         if isinstance(profile, Account):
             deprecated("store.add_account(Account)", "pass an AccountProfile")
             profile = AccountProfile(account=profile)
-        row = _account_row(profile)
-        with self._connection() as db:
-            seq = db.execute(sa.select(sa.func.coalesce(sa.func.max(_ACCOUNTS.c.seq), 0))).scalar()
-            db.execute(sa.insert(_ACCOUNTS).values(seq=int(seq or 0) + 1, **row))
+        with self._changing() as unit:
+            self._run(unit, self._sql.insert_account, _account_row(profile))
+            unit.added_accounts.add(profile.id)
+            unit.remember_account(profile)
 
     def replace_account(self, profile: AccountProfile) -> None:
         row = _account_row(profile)
-        with self._connection() as db:
-            db.execute(sa.update(_ACCOUNTS).where(_ACCOUNTS.c.id == profile.id).values(**row))
+        with self._changing() as unit:
+            self._run(
+                unit,
+                self._sql.update_account,
+                {"id_": row["id"], "trusted_sharers": row["trusted_sharers"]},
+            )
+            unit.remember_account(profile)
 
     def all_accounts(self) -> Iterator[AccountProfile]:
-        with self._connection() as db:
-            rows = db.execute(
-                sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers).order_by(_ACCOUNTS.c.seq)
-            ).all()
+        with self._reading() as unit:
+            rows = self._run(unit, self._sql.all_accounts).all()
         return iter([_account(row) for row in rows])
 
     # Images -------------------------------------------------------------------------
 
     def get_image(self, image_id: str) -> Image | None:
-        with self._connection() as db:
-            row = db.execute(sa.select(_IMAGES).where(_IMAGES.c.id == image_id)).first()
-            return None if row is None else self._images(db, [row])[0]
+        with self._reading() as unit:
+            loaded = unit.images.get(image_id)
+            if loaded is not None:
+                return loaded.image
+            row = self._run(unit, self._sql.image_by_id, {"id": image_id}).first()
+            return None if row is None else self._loaded(unit, row)
+
+    def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:
+        with self._reading() as unit:
+            row = self._run(
+                unit,
+                self._sql.image_by_name,
+                {"owner": owner.id, "region": region.id, "name": name},
+            ).first()
+            return None if row is None else self._loaded(unit, row)
 
     def add_image(self, image: Image) -> None:
         record = image_record(image)
-        with self._connection() as db:
-            db.execute(sa.insert(_IMAGES).values(**_image_row(record)))
-            self._insert_shares(db, record)
+        row = _image_row(record)
+        shares = _share_rows(record)
+        with self._changing() as unit:
+            self._run(unit, self._sql.insert_image, row)
+            if shares:
+                self._run(unit, self._sql.insert_shares, shares)
+            unit.remember_image(image, row, shares)
 
     def replace_image(self, image: Image) -> None:
+        """Write what changed since the image was read in this unit of work: the
+        changed columns, the shares added (one statement) and those cancelled (one
+        statement); an image not read in it is written whole."""
         record = image_record(image)
         row = _image_row(record)
-        del row["id"]
-        with self._connection() as db:
-            db.execute(sa.update(_IMAGES).where(_IMAGES.c.id == image.id).values(**row))
-            db.execute(sa.delete(_SHARES).where(_SHARES.c.image_id == image.id))
-            self._insert_shares(db, record)
+        with self._changing() as unit:
+            before = unit.images.get(image.id)
+            changed = (
+                {key: value for key, value in row.items() if before.row.get(key) != value}
+                if before is not None
+                else {key: value for key, value in row.items() if key != "id"}
+            )
+            if changed:
+                self._run(unit, self._sql.update_image, {**changed, "image_id_": image.id})
+            shares = self._write_shares(
+                unit, record, before, rewrite="region" in changed or "created_at" in changed
+            )
+            unit.remember_image(image, row, shares)
+
+    def _write_shares(
+        self, unit: _Unit, record: ImageRecord, before: _Loaded | None, *, rewrite: bool
+    ) -> list[dict[str, Any]]:
+        """Bring the image's share rows from *before* to *record*'s; the rows now.
+
+        When the shares kept are still in their order and the new ones come after
+        them (what sharing and cancelling do), the cancelled ones are deleted in
+        one statement and the new ones inserted in one; else all are rewritten."""
+        wanted = [(share.account, encode_time(share.shared_at)) for share in record.shared_with]
+        if before is not None and not rewrite:
+            keep = set(wanted)
+            had = [(share["account_id"], share["shared_at"]) for share in before.shares]
+            kept = [entry for entry in had if entry in keep]
+            if wanted[: len(kept)] == kept:
+                gone = [account for account, shared_at in had if (account, shared_at) not in keep]
+                if gone:
+                    self._run(
+                        unit,
+                        self._sql.delete_some_shares,
+                        {"image_id_": record.id, "accounts_": gone},
+                    )
+                rows = [
+                    share
+                    for share in before.shares
+                    if (share["account_id"], share["shared_at"]) in keep
+                ]
+                start = max((share["position"] for share in before.shares), default=-1) + 1
+                added = [
+                    _share_row(record, account, shared_at, start + number)
+                    for number, (account, shared_at) in enumerate(wanted[len(kept) :])
+                ]
+                if added:
+                    self._run(unit, self._sql.insert_shares, added)
+                return rows + added
+        self._run(unit, self._sql.delete_shares, {"image_id_": record.id})
+        rows = _share_rows(record)
+        if rows:
+            self._run(unit, self._sql.insert_shares, rows)
+        return rows
 
     def remove_image(self, image_id: str) -> None:
-        with self._connection() as db:
-            db.execute(sa.delete(_SHARES).where(_SHARES.c.image_id == image_id))
-            db.execute(sa.delete(_IMAGES).where(_IMAGES.c.id == image_id))
-
-    def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:
-        with self._connection() as db:
-            row = db.execute(
-                sa.select(_IMAGES).where(
-                    _IMAGES.c.owner == owner.id,
-                    _IMAGES.c.region == region.id,
-                    _IMAGES.c.name == name,
-                )
-            ).first()
-            return None if row is None else self._images(db, [row])[0]
+        with self._changing() as unit:
+            self._run(unit, self._sql.delete_shares, {"image_id_": image_id})
+            self._run(unit, self._sql.delete_image, {"image_id_": image_id})
+            unit.images.pop(image_id, None)
 
     def all_images(self) -> Iterator[Image]:
-        with self._connection() as db:
-            rows = db.execute(sa.select(_IMAGES).order_by(_IMAGES.c.created_at, _IMAGES.c.id))
-            return iter(self._images(db, rows.all()))
+        with self._reading() as unit:
+            rows = self._run(unit, self._sql.all_images).all()
+        return iter([_image(row) for row in rows])
 
     def select_images(
         self, group: ImageGroup, query: ImageQuery, offset: int, limit: int
     ) -> tuple[int, Sequence[Image]]:
-        """One group's page, in listing order.  Exact filters (IDs, OS types,
-        architectures) run in SQL; the substring filters (names, platforms)
-        are checked here with :meth:`ImageQuery.matches`, which folds case
-        exactly as the in-memory store does (SQL's ``lower`` and ``LIKE`` do not)."""
-        source: sa.FromClause
-        if group.kind is ImageKind.SHARED:
-            assert group.account is not None
-            source = _IMAGES.join(_SHARES, _SHARES.c.image_id == _IMAGES.c.id)
-            where = [_SHARES.c.account_id == group.account.id, _SHARES.c.region == group.region.id]
-            order = (_SHARES.c.created_at, _SHARES.c.image_id)
-        else:
-            source = _IMAGES
-            owner = (
-                _IMAGES.c.owner.is_(None)
-                if group.kind is ImageKind.PUBLIC
-                else _IMAGES.c.owner == (group.account.id if group.account else None)
-            )
-            where = [owner, _IMAGES.c.region == group.region.id]
-            order = (_IMAGES.c.created_at, _IMAGES.c.id)
-        if query.ids is not None:
-            where.append(_IMAGES.c.id.in_(sorted(query.ids)))
-        if query.os_types is not None:
-            where.append(_IMAGES.c.os_type.in_(sorted(t.value for t in query.os_types)))
-        if query.architectures is not None:
-            where.append(_IMAGES.c.architecture.in_(sorted(a.value for a in query.architectures)))
-        listing = sa.select(_IMAGES).select_from(source).where(*where).order_by(*order)
-        with self._connection() as db:
-            if any(getattr(query, name) is not None for name in _PYTHON_FILTERS):
-                found = [
-                    image
-                    for image in self._images(db, db.execute(listing).all())
-                    if query.matches(image)
-                ]
-                return len(found), found[offset : offset + limit]
-            total = int(
-                db.execute(
-                    sa.select(sa.func.count()).select_from(source).where(*where)
-                ).scalar_one()
-            )
-            if not limit or offset >= total:
-                return total, []
-            rows = db.execute(listing.offset(offset).limit(limit)).all()
-            return total, self._images(db, rows)
+        """One group's page, in listing order, with its count, in one statement."""
+        return self.select_image_groups([group], query, offset, limit)[0]
 
-    def _insert_shares(self, db: Connection, record: ImageRecord) -> None:
-        if not record.shared_with:
-            return
-        created = encode_time(record.created_at)
-        db.execute(
-            sa.insert(_SHARES),
-            [
-                {
-                    "image_id": record.id,
-                    "account_id": share.account,
-                    "position": position,
-                    "shared_at": encode_time(share.shared_at),
-                    "region": record.region,
-                    "created_at": created,
-                }
-                for position, share in enumerate(record.shared_with)
-            ],
-        )
+    def select_image_groups(
+        self, groups: Sequence[ImageGroup], query: ImageQuery, offset: int, limit: int
+    ) -> list[tuple[int, Sequence[Image]]]:
+        """Several groups listed as one (group after group, each in listing order):
+        for each group, how many of its images pass *query* and those of them on
+        the page from *offset*, at most *limit* in all; one statement, so the
+        counts and the page come from one snapshot.
 
-    def _images(self, db: Connection, rows: Sequence[Any]) -> list[Image]:
-        """Images from their rows, with their shares (one query for all of them)."""
-        if not rows:
+        Exact filters (IDs, OS types, architectures) run in SQL; the substring
+        filters (names, platforms, ...) are checked here with
+        :meth:`ImageQuery.matches`, which folds case exactly as the in-memory
+        store does (SQL's ``lower`` and ``LIKE`` do not): then every image of the
+        groups that passes the SQL filters is read."""
+        if not groups:
             return []
-        shares: dict[str, list[dict[str, str]]] = {}
-        ids = [row.id for row in rows if row.owner is not None]
-        for start in range(0, len(ids), 500):
-            found = db.execute(
-                sa.select(_SHARES.c.image_id, _SHARES.c.account_id, _SHARES.c.shared_at)
-                .where(_SHARES.c.image_id.in_(ids[start : start + 500]))
-                .order_by(_SHARES.c.image_id, _SHARES.c.position)
-            )
-            for share in found:
-                shares.setdefault(share.image_id, []).append(
-                    {"account": share.account_id, "shared_at": share.shared_at}
-                )
-        return [_image(row, shares.get(row.id, [])) for row in rows]
+        kinds = tuple(group.kind for group in groups)
+        params: dict[str, Any] = {}
+        for number, group in enumerate(groups):
+            params[f"region{number}"] = group.region.id
+            if group.kind is not ImageKind.PUBLIC:
+                assert group.account is not None
+                params[f"account{number}"] = group.account.id
+        filters = []
+        if query.ids is not None:
+            filters.append("ids")
+            params["ids"] = sorted(query.ids)
+        if query.os_types is not None:
+            filters.append("os_types")
+            params["os_types"] = sorted(kind.value for kind in query.os_types)
+        if query.architectures is not None:
+            filters.append("architectures")
+            params["architectures"] = sorted(arch.value for arch in query.architectures)
+        in_python = any(getattr(query, name) is not None for name in _PYTHON_FILTERS)
+        sql = self._sql
+        with self._reading() as unit:
+            if in_python:
+                rows = self._run(unit, sql.listing(kinds, tuple(filters), "all"), params).all()
+                return _filtered(rows, len(groups), query, offset, limit)
+            if not limit:
+                row = self._run(unit, sql.listing(kinds, tuple(filters), "count"), params).one()
+                return [(int(count), []) for count in row]
+            params.update(offset=offset, limit=limit, last=offset + limit)
+            rows = self._run(unit, sql.listing(kinds, tuple(filters), "page"), params).all()
+        totals = [int(rows[0][number]) for number in range(len(groups))]
+        found: list[list[Image]] = [[] for _ in groups]
+        for row in rows:
+            if row.g is not None:
+                found[row.g].append(_image(row))
+        return list(zip(totals, found, strict=True))
+
+    def _loaded(self, unit: _Unit, row: Any) -> Image:
+        """The image of *row*, remembered by a unit of work (which may replace it)."""
+        image = _image(row)
+        if not unit.reading:
+            unit.remember_loaded(image, row)
+        return image
 
     # Instances ----------------------------------------------------------------------
 
     def get_instance(self, instance_id: str) -> Instance | None:
-        with self._connection() as db:
-            row = db.execute(sa.select(_INSTANCES).where(_INSTANCES.c.id == instance_id)).first()
+        with self._reading() as unit:
+            row = self._run(unit, self._sql.instance_by_id, {"id": instance_id}).first()
         return None if row is None else _instance(row)
 
     def add_instance(self, instance: Instance) -> None:
         row = _instance_row(instance_record(instance))
-        with self._connection() as db:
-            seq = db.execute(sa.select(sa.func.coalesce(sa.func.max(_INSTANCES.c.seq), 0))).scalar()
-            db.execute(sa.insert(_INSTANCES).values(seq=int(seq or 0) + 1, **row))
+        with self._changing() as unit:
+            self._run(unit, self._sql.insert_instance, row)
 
     def select_instances(
         self, owner: Account, region: Region | None, offset: int, limit: int
     ) -> tuple[int, Sequence[Instance]]:
-        where = [_INSTANCES.c.owner == owner.id]
+        """A page of *owner*'s instances and their count, in one statement."""
+        params: dict[str, Any] = {"owner": owner.id, "offset": offset, "limit": limit}
         if region is not None:
-            where.append(_INSTANCES.c.region == region.id)
-        with self._connection() as db:
-            total = int(
-                db.execute(
-                    sa.select(sa.func.count()).select_from(_INSTANCES).where(*where)
-                ).scalar_one()
-            )
-            if not limit or offset >= total:
-                return total, []
-            rows = db.execute(
-                sa.select(_INSTANCES)
-                .where(*where)
-                .order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
-                .offset(offset)
-                .limit(limit)
-            ).all()
-        return total, [_instance(row) for row in rows]
+            params["region"] = region.id
+        statement = self._sql.instance_pages[(region is not None, not limit)]
+        with self._reading() as unit:
+            rows = self._run(unit, statement, params).all()
+        return int(rows[0].total), [_instance(row) for row in rows if limit and row.id is not None]
 
     def all_instances(self) -> Iterator[Instance]:
-        with self._connection() as db:
-            rows = db.execute(
-                sa.select(_INSTANCES).order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
-            ).all()
+        with self._reading() as unit:
+            rows = self._run(unit, self._sql.all_instances).all()
         return iter([_instance(row) for row in rows])
+
+
+#: One group of a listing: its number, its rows' source, the conditions, the order.
+_Part = tuple[int, sa.FromClause, list[Any], tuple[Any, ...]]
+
+
+def _filtered(
+    rows: Sequence[Any], groups: int, query: ImageQuery, offset: int, limit: int
+) -> list[tuple[int, Sequence[Image]]]:
+    """Each group's count of the images of *rows* that pass *query*, and its share
+    of the page from *offset*, at most *limit* in all."""
+    matches: list[list[Image]] = [[] for _ in range(groups)]
+    for row in rows:
+        image = _image(row)
+        if query.matches(image):
+            matches[row.g].append(image)
+    answer: list[tuple[int, Sequence[Image]]] = []
+    for found in matches:
+        taken = found[offset : offset + limit]
+        answer.append((len(found), taken))
+        offset = max(offset - len(found), 0)
+        limit -= len(taken)
+    return answer
+
+
+@attrs.define
+class _Loaded:
+    """An image a unit of work read or wrote, with its row and its share rows as
+    the database now holds them (so a replacement writes only what changed)."""
+
+    image: Image
+    row: dict[str, Any]
+    shares: list[dict[str, Any]]
+
+
+class _Unit:
+    """What one thread's open unit of work (or block of reads) holds."""
+
+    __slots__ = ("accounts", "added_accounts", "connection", "images", "reading", "scope")
+
+    def __init__(
+        self, connection: Connection, *, scope: frozenset[str] | None, reading: bool = False
+    ) -> None:
+        self.connection = connection
+        #: The accounts whose locks it holds; None: the whole catalog's.
+        self.scope = scope
+        self.reading = reading
+        #: What it has read or written, while it lasts (a write only: reads stand alone).
+        self.accounts: dict[str, AccountProfile | None] = {}
+        self.images: dict[str, _Loaded] = {}
+        #: The accounts it registered (known to exist only once it commits).
+        self.added_accounts: set[str] = set()
+
+    def remember_account(self, profile: AccountProfile) -> None:
+        if self.scope is None or profile.id in self.scope:
+            self.accounts[profile.id] = profile
+
+    def remember_loaded(self, image: Image, row: Any) -> None:
+        mapping = row._mapping
+        self.images[image.id] = _Loaded(
+            image=image,
+            row={column.name: mapping[column.name] for column in _IMAGES.c},
+            shares=[
+                {"account_id": share[1], "shared_at": share[2], "position": share[0]}
+                for share in _share_list(mapping["shares"])
+            ],
+        )
+
+    def remember_image(
+        self, image: Image, row: dict[str, Any], shares: list[dict[str, Any]]
+    ) -> None:
+        self.images[image.id] = _Loaded(image=image, row=dict(row), shares=shares)
+
+    def forget(self) -> None:
+        self.accounts.clear()
+        self.images.clear()
+
+
+# Statements, built once ----------------------------------------------------------------
+#
+# Building a SQLAlchemy statement costs far more than running it: each statement
+# here is built once (per dialect, and per shape for listings), its values bound
+# at execution, so that SQLAlchemy also compiles it once.
+
+
+def _param(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name)
+
+
+def _in(column: sa.ColumnElement[Any], name: str) -> sa.ColumnElement[bool]:
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+class _Statements:
+    """The statements of a store on one dialect (see :func:`_statements`)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        shares = _shares_column(dialect)
+        self.images = sa.select(*_IMAGES.c, shares)
+        self.image_by_id = self.images.where(_IMAGES.c.id == _param("id"))
+        self.image_by_name = self.images.where(
+            _IMAGES.c.owner == _param("owner"),
+            _IMAGES.c.region == _param("region"),
+            _IMAGES.c.name == _param("name"),
+        )
+        self.all_images = self.images.order_by(_IMAGES.c.created_at, _IMAGES.c.id)
+        self.insert_image = sa.insert(_IMAGES)
+        self.update_image = sa.update(_IMAGES).where(_IMAGES.c.id == _param("image_id_"))
+        self.delete_image = sa.delete(_IMAGES).where(_IMAGES.c.id == _param("image_id_"))
+        self.insert_shares = sa.insert(_SHARES)
+        self.delete_shares = sa.delete(_SHARES).where(_SHARES.c.image_id == _param("image_id_"))
+        self.delete_some_shares = sa.delete(_SHARES).where(
+            _SHARES.c.image_id == _param("image_id_"), _in(_SHARES.c.account_id, "accounts_")
+        )
+        account = sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers)
+        self.account = account.where(_ACCOUNTS.c.id == _param("id"))
+        self.accounts = account.where(_in(_ACCOUNTS.c.id, "ids"))
+        self.all_accounts = account.order_by(_ACCOUNTS.c.seq, _ACCOUNTS.c.id)
+        self.insert_account = sa.insert(_ACCOUNTS).from_select(
+            ["id", "trusted_sharers", "seq"],
+            sa.select(
+                sa.bindparam("id", type_=sa.String),
+                sa.bindparam("trusted_sharers", type_=sa.Text),
+                sa.select(sa.func.coalesce(sa.func.max(_ACCOUNTS.c.seq), 0) + 1).scalar_subquery(),
+            ),
+        )
+        self.update_account = (
+            sa.update(_ACCOUNTS)
+            .where(_ACCOUNTS.c.id == _param("id_"))
+            .values(trusted_sharers=_param("trusted_sharers"))
+        )
+        columns = [column.name for column in _INSTANCES.c if column.name != "seq"]
+        self.instance_columns = tuple(columns)
+        self.insert_instance = sa.insert(_INSTANCES).from_select(
+            [*columns, "seq"],
+            sa.select(
+                *[sa.bindparam(name, type_=_INSTANCES.c[name].type) for name in columns],
+                sa.select(sa.func.coalesce(sa.func.max(_INSTANCES.c.seq), 0) + 1).scalar_subquery(),
+            ),
+        )
+        self.instance_by_id = sa.select(_INSTANCES).where(_INSTANCES.c.id == _param("id"))
+        self.all_instances = sa.select(_INSTANCES).order_by(
+            _INSTANCES.c.launched_at, _INSTANCES.c.id
+        )
+        self.instance_pages = {
+            (by_region, counting): _instance_listing(by_region, counting_only=counting)
+            for by_region in (False, True)
+            for counting in (False, True)
+        }
+        self._listings: dict[tuple[Any, ...], Executable] = {}
+        self._locks: dict[int | None, Executable] = {}
+
+    def lock(self, count: int | None) -> Executable:
+        """The locks of a unit of work (see :func:`_lock_parameters`): the catalog's
+        exclusively (*count* None), or shared with *count* accounts' after it."""
+        statement = self._locks.get(count)
+        if statement is None:
+            catalog = sa.bindparam("catalog", type_=sa.BigInteger)
+            if count is None:
+                statement = sa.select(sa.func.pg_advisory_xact_lock(catalog))
+            else:
+                # PostgreSQL evaluates a select list left to right: the catalog's
+                # lock first, then each account's, in the order of the keys bound.
+                statement = sa.select(
+                    sa.func.pg_advisory_xact_lock_shared(catalog),
+                    *[
+                        sa.func.pg_advisory_xact_lock(sa.bindparam(f"k{n}", type_=sa.BigInteger))
+                        for n in range(count)
+                    ],
+                )
+            self._locks[count] = statement
+        return statement
+
+    def listing(
+        self, kinds: tuple[ImageKind, ...], filters: tuple[str, ...], shape: str
+    ) -> Executable:
+        """The listing of groups of *kinds* (one after the other), with the SQL
+        *filters*: their counts (*shape* ``"count"``), their counts and one page
+        (``"page"``), or all their rows (``"all"``).  Binds ``region{n}`` and
+        ``account{n}`` per group, the filters' lists, ``offset``, ``limit`` and
+        ``last`` (how many of each group's first rows a page may need)."""
+        key = (kinds, filters, shape)
+        statement = self._listings.get(key)
+        if statement is None:
+            statement = self._listings[key] = self._build_listing(kinds, filters, shape)
+        return statement
+
+    def _build_listing(
+        self, kinds: tuple[ImageKind, ...], filters: tuple[str, ...], shape: str
+    ) -> Executable:
+        parts = [_group_part(n, kind, filters) for n, kind in enumerate(kinds)]
+        counts = [
+            sa.select(sa.func.count()).select_from(source).where(*where).scalar_subquery()
+            for _, source, where, _ in parts
+        ]
+        if shape == "count":
+            return sa.select(*[count.label(f"n{n}") for n, count in enumerate(counts)])
+        shares = _shares_column(self.dialect)
+        branches = []
+        for n, source, where, order in parts:
+            branch = (
+                sa.select(sa.literal(n).label("g"), *_IMAGES.c, shares)
+                .select_from(source)
+                .where(*where)
+                .order_by(*order)
+            )
+            if shape == "page":
+                branch = branch.limit(_param("last"))
+            branches.append(sa.select(branch.subquery()))
+        union = sa.union_all(*branches).subquery("listed")
+        ordered = sa.select(union).order_by(union.c.g, union.c.created_at, union.c.id)
+        if shape == "all":
+            return ordered
+        page = ordered.offset(_param("offset")).limit(_param("limit")).subquery("page")
+        one = sa.select(sa.literal(1).label("one")).subquery("one")
+        return (
+            sa.select(*[count.label(f"n{n}") for n, count in enumerate(counts)], page)
+            .select_from(one.outerjoin(page, sa.true()))
+            .order_by(page.c.g, page.c.created_at, page.c.id)
+        )
+
+
+_STATEMENTS: dict[str, _Statements] = {}
+_STATEMENTS_GUARD = threading.Lock()
+
+
+def _statements(dialect: str) -> _Statements:
+    """The statements for *dialect*, built once per process."""
+    with _STATEMENTS_GUARD:
+        found = _STATEMENTS.get(dialect)
+        if found is None:
+            found = _STATEMENTS[dialect] = _Statements(dialect)
+        return found
+
+
+def _group_part(number: int, kind: ImageKind, filters: tuple[str, ...]) -> _Part:
+    """The rows of the *number*-th group of a listing, of *kind*: where they come
+    from, the conditions (binding ``region{number}``, ``account{number}`` and the
+    *filters*' lists), the order."""
+    source: sa.FromClause
+    region, account = _param(f"region{number}"), _param(f"account{number}")
+    if kind is ImageKind.SHARED:
+        source = _IMAGES.join(_SHARES, _SHARES.c.image_id == _IMAGES.c.id)
+        where = [_SHARES.c.account_id == account, _SHARES.c.region == region]
+        order: tuple[Any, ...] = (_SHARES.c.created_at, _SHARES.c.image_id)
+    else:
+        source = _IMAGES
+        owner = (
+            _IMAGES.c.owner.is_(None) if kind is ImageKind.PUBLIC else _IMAGES.c.owner == account
+        )
+        where = [owner, _IMAGES.c.region == region]
+        order = (_IMAGES.c.created_at, _IMAGES.c.id)
+    for name in filters:
+        where.append(_in(_IMAGES.c[_FILTER_COLUMNS[name]], name))
+    return number, source, where, order
+
+
+#: The query's filters that run in SQL, and the column each filters.
+_FILTER_COLUMNS = {"ids": "id", "os_types": "os_type", "architectures": "architecture"}
+
+
+def _instance_listing(by_region: bool, *, counting_only: bool) -> Executable:
+    """An owner's instances (``owner``; in ``region`` if *by_region*): their count,
+    and unless *counting_only*, with the page from ``offset``, at most ``limit``."""
+    where = [_INSTANCES.c.owner == _param("owner")]
+    if by_region:
+        where.append(_INSTANCES.c.region == _param("region"))
+    count = sa.select(sa.func.count()).select_from(_INSTANCES).where(*where).scalar_subquery()
+    if counting_only:
+        return sa.select(count.label("total"))
+    page = (
+        sa.select(_INSTANCES)
+        .where(*where)
+        .order_by(_INSTANCES.c.launched_at, _INSTANCES.c.id)
+        .offset(_param("offset"))
+        .limit(_param("limit"))
+        .subquery("page")
+    )
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return (
+        sa.select(count.label("total"), page)
+        .select_from(one.outerjoin(page, sa.true()))
+        .order_by(page.c.launched_at, page.c.id)
+    )
 
 
 #: The query's filters that run here in Python (with ImageQuery.matches): every one
@@ -558,12 +1051,65 @@ def _image_row(record: ImageRecord) -> dict[str, Any]:
     return row
 
 
-def _image(row: Any, shares: list[dict[str, str]]) -> Image:
-    data = dict(row._mapping)
+def _image(row: Any) -> Image:
+    """The image of a row of :meth:`SqlImageRepository._image_select` (its columns
+    and its shares, aggregated)."""
+    mapping = row._mapping
+    data = {column.name: mapping[column.name] for column in _IMAGES.c}
     data["software"] = json.loads(data["software"])
     data["tags"] = json.loads(data["tags"])
-    data["shared_with"] = shares
+    data["deprecated"] = bool(data["deprecated"])
+    data["encrypted"] = bool(data["encrypted"])
+    data["shared_with"] = [
+        {"account": account, "shared_at": shared_at}
+        for _, account, shared_at in _share_list(mapping["shares"])
+    ]
     return image_from_record(from_data(data, ImageRecord))
+
+
+def _share_list(value: object) -> list[tuple[int, str, str]]:
+    """The aggregated shares of an image (JSON text, parsed JSON or NULL), each
+    ``(position, account, shared_at)``, in position order."""
+    if value is None:
+        return []
+    parsed = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(parsed, list)
+    return sorted((int(position), account, shared_at) for position, account, shared_at in parsed)
+
+
+def _share_row(record: ImageRecord, account: str, shared_at: str, position: int) -> dict[str, Any]:
+    return {
+        "image_id": record.id,
+        "account_id": account,
+        "position": position,
+        "shared_at": shared_at,
+        "region": record.region,
+        "created_at": encode_time(record.created_at),
+    }
+
+
+def _share_rows(record: ImageRecord) -> list[dict[str, Any]]:
+    return [
+        _share_row(record, share.account, encode_time(share.shared_at), position)
+        for position, share in enumerate(record.shared_with)
+    ]
+
+
+def _shares_column(dialect: str) -> sa.Label[Any]:
+    """An image's shares, aggregated into one JSON array of ``[position, account,
+    shared_at]`` (a correlated subquery: the image and its shares in one row)."""
+    shares = _SHARES.alias("s")
+    entry: tuple[Any, ...] = (shares.c.position, shares.c.account_id, shares.c.shared_at)
+    if dialect == "postgresql":
+        aggregate = sa.func.json_agg(sa.func.json_build_array(*entry))
+    else:
+        aggregate = sa.func.json_group_array(sa.func.json_array(*entry))
+    return (
+        sa.select(aggregate)
+        .where(shares.c.image_id == _IMAGES.c.id)
+        .scalar_subquery()
+        .label("shares")
+    )
 
 
 def _instance_row(record: InstanceRecord) -> dict[str, Any]:
@@ -579,13 +1125,94 @@ def _instance(row: Any) -> Instance:
     return instance_from_record(from_data(data, InstanceRecord))
 
 
-def _store_error(error: sa.exc.SQLAlchemyError) -> StoreError:
-    """A database failure, as the catalog's own error (the transaction was rolled back)."""
+def _store_error(error: sa.exc.SQLAlchemyError, *, committing: bool = False) -> StoreError:
+    """A database failure, as the catalog's own error: :class:`StoreUnavailableError`
+    when the database could not be reached, was lost or was too busy (try again),
+    else :class:`StoreError`."""
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return StoreError(
-        f"the database failed ({type(error).__name__}: {reason}); the call was rolled back "
-        "and changed nothing: check the database, then try again"
+    what = f"{type(error).__name__}: {reason}"
+    unavailable = _unavailable(error)
+    if unavailable is None:
+        return StoreError(
+            f"the database failed ({what}); the call was rolled back "
+            "and changed nothing: check the database, then try again"
+        )
+    if committing and _connection_lost(error):
+        return StoreUnavailableError(
+            f"the connection to the database was lost while the call committed ({what}): "
+            "the database either committed all of the call or none of it; read the catalog "
+            "to see which before you try again",
+            outcome_unknown=True,
+        )
+    return StoreUnavailableError(
+        f"{unavailable} ({what}); the call was rolled back and changed nothing: try again "
+        "(the next call opens a new connection)",
+        outcome_unknown=False,
     )
+
+
+#: PostgreSQL's SQLSTATE classes and codes of a database that is away or busy.
+_UNAVAILABLE_CLASSES = ("08", "53", "57")  # connection, resources, operator intervention
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _unavailable(error: sa.exc.SQLAlchemyError) -> str | None:
+    """Why the database was not there for the call, or None if it was."""
+    if isinstance(error, sa.exc.TimeoutError):
+        return "every connection of the store's pool was busy for its pool_timeout"
+    if _connection_lost(error):
+        return "the connection to the database was lost"
+    original = getattr(error, "orig", None)
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if isinstance(state, str):
+        if state == _LOCK_NOT_AVAILABLE:
+            return "the call waited for another's lock longer than the store's lock_timeout"
+        if state[:2] in _UNAVAILABLE_CLASSES:
+            return "the database could not serve the call"
+    if isinstance(error, sa.exc.OperationalError):
+        text = str(original or error).lower()
+        if "database is locked" in text or "database table is locked" in text:
+            return "the SQLite database stayed locked by another writer past the lock_timeout"
+        if "connect" in text or "connection" in text or "server closed" in text:
+            return "the database could not be reached"
+    return None
+
+
+def _connection_lost(error: BaseException) -> bool:
+    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def _rollback(connection: Connection) -> None:
+    """Roll back, if the connection can still say so (a lost one has nothing to undo:
+    the database rolls back what a lost connection left unfinished)."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        connection.rollback()
+
+
+# Locks (PostgreSQL) ---------------------------------------------------------------------
+
+#: The whole catalog's advisory lock (the key 0.1.0 took for every call, so that a
+#: process of an older release and one of this release still exclude each other).
+CATALOG_LOCK_KEY = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
+
+
+def account_lock_key(account_id: str) -> int:
+    """The advisory lock key of an account: 63 bits of its ID's BLAKE2b hash, made
+    negative, so that it never meets :data:`CATALOG_LOCK_KEY` (positive)."""
+    digest = hashlib.blake2b(account_id.encode(), digest_size=8).digest()
+    return -1 - (int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _lock(statements: _Statements, scope: frozenset[str] | None) -> tuple[Executable, Any]:
+    """The statement and parameters that take a unit of work's locks, first thing,
+    in the one order every unit takes them: the catalog's lock (exclusive for the
+    whole catalog, else shared), then each account's, by ascending key."""
+    if scope is None:
+        return statements.lock(None), {"catalog": CATALOG_LOCK_KEY}
+    keys = sorted({account_lock_key(account) for account in scope})
+    params: dict[str, int] = {f"k{n}": key for n, key in enumerate(keys)}
+    params["catalog"] = CATALOG_LOCK_KEY
+    return statements.lock(len(keys)), params
 
 
 # Schema versions and migrations -------------------------------------------------------------
@@ -623,16 +1250,88 @@ def _migrate_to(connection: Connection, found: int | None, target: int) -> None:
 # Engines ----------------------------------------------------------------------------------
 
 
-def _make_engine(url: str) -> Engine:
+@attrs.frozen(kw_only=True)
+class _ConnectionSettings:
+    """The connection settings of a store made from a URL."""
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    lock_timeout: float = 60.0
+    #: The settings the caller gave (the others are defaults).
+    given: tuple[str, ...] = ()
+
+    @classmethod
+    def checked(cls, **values: object) -> _ConnectionSettings:
+        given = tuple(name for name, value in values.items() if value is not None)
+        checked: dict[str, Any] = {}
+        for name in given:
+            value = values[name]
+            if name in ("pool_size", "max_overflow"):
+                checked[name] = require_int(value, name, minimum=1 if name == "pool_size" else 0)
+            else:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise InvalidParameterError(
+                        f"{name} is a number of seconds, not {value!r}",
+                        parameter=name,
+                        value=value,
+                    )
+                if not 0 < value <= _MAX_SECONDS:
+                    raise InvalidParameterError(
+                        f"{name} must be more than 0 and at most {_MAX_SECONDS:,} seconds, "
+                        f"not {value}",
+                        parameter=name,
+                        value=value,
+                    )
+                checked[name] = float(value)
+        return cls(given=given, **checked)
+
+
+_MAX_SECONDS = 86_400
+
+
+def _make_engine(url: str, settings: _ConnectionSettings) -> Engine:
     parsed = sa.make_url(url)
+    pool = {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_timeout": settings.pool_timeout,
+    }
     if parsed.get_backend_name() == "sqlite":
         in_memory = parsed.database in (None, "", ":memory:")
+        if in_memory:
+            pooled = [name for name in settings.given if name in pool]
+            if pooled:
+                raise InvalidParameterError(
+                    "an in-memory SQLite database is one connection that threads take turns "
+                    f"on: {', '.join(pooled)} does not apply; use a SQLite file or PostgreSQL "
+                    "for a pool",
+                    parameter=pooled[0],
+                    value=getattr(settings, pooled[0]),
+                )
+            return sa.create_engine(
+                url,
+                connect_args={"timeout": settings.lock_timeout, "check_same_thread": False},
+                poolclass=sa.pool.StaticPool,
+            )
         return sa.create_engine(
             url,
-            connect_args={"timeout": 60, "check_same_thread": False},
-            poolclass=sa.pool.StaticPool if in_memory else sa.pool.QueuePool,
+            connect_args={"timeout": settings.lock_timeout, "check_same_thread": False},
+            poolclass=sa.pool.QueuePool,
+            **pool,
         )
-    return sa.create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # libpq counts whole seconds; its options reach the server's settings
+        # (added to any the URL already carries, such as a search_path).
+        connect_args["connect_timeout"] = max(1, math.ceil(settings.connect_timeout))
+        options = parsed.query.get("options", "")
+        if not isinstance(options, str):
+            options = " ".join(options)
+        lock_ms = max(1, round(settings.lock_timeout * 1000))
+        connect_args["options"] = f"{options} -c lock_timeout={lock_ms}".strip()
+    return sa.create_engine(url, connect_args=connect_args, **pool)
 
 
 def _connection_lock(engine: Engine) -> AbstractContextManager[object]:
@@ -673,16 +1372,33 @@ def _no_driver_transactions(dbapi_connection: Any, _: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
-def _immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _write_ahead_log(dbapi_connection: Any, _: Any) -> None:
+    """A SQLite file in WAL mode: readers read a snapshot and never wait for the
+    writer, nor the writer for them (the mode stays with the file)."""
+    cursor = dbapi_connection.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0] != "wal":
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    """A unit of work holds the write lock from its start (``BEGIN IMMEDIATE``);
+    a block of reads takes none (``BEGIN``: a snapshot at its first read)."""
+    if connection.get_execution_options().get("imagecatalog_reading"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _serialise_sqlite(engine: Engine) -> None:
-    """SQLite: let SQLAlchemy, not the driver, begin transactions, and begin them
-    with BEGIN IMMEDIATE so that a unit of work holds the write lock from its start
-    (SQLAlchemy's documented recipe for pysqlite).  Once per engine: several stores
-    may share one."""
+    """SQLite: let SQLAlchemy, not the driver, begin transactions, and begin a unit
+    of work with BEGIN IMMEDIATE so that it holds the write lock from its start
+    (SQLAlchemy's documented recipe for pysqlite); a file in WAL mode.  Once per
+    engine: several stores may share one."""
     if not event.contains(engine, "connect", _no_driver_transactions):
         event.listen(engine, "connect", _no_driver_transactions)
-    if not event.contains(engine, "begin", _immediate):
-        event.listen(engine, "begin", _immediate)
+    if engine.url.database not in (None, "", ":memory:") and not event.contains(
+        engine, "connect", _write_ahead_log
+    ):
+        event.listen(engine, "connect", _write_ahead_log)
+    if not event.contains(engine, "begin", _begin_sqlite):
+        event.listen(engine, "begin", _begin_sqlite)

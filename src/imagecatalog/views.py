@@ -41,17 +41,36 @@ def describe_images(
     total = 0
     items: list[Image] = []
     kinds: list[ImageKind] = []
-    offset, room = query.offset, query.limit
-    for group in ImageGroup.visible_to(viewer, region, query.kinds):
-        count, found = store.select_images(group, query, offset, room)
+    groups = ImageGroup.visible_to(viewer, region, query.kinds)
+    for group, (count, found) in zip(
+        groups, _select_groups(store, groups, query, query.offset, query.limit), strict=True
+    ):
         total += count
         items.extend(_as_seen(store, group, found, viewer.id))
         kinds.extend([group.kind] * len(found))
-        offset = max(offset - count, 0)
-        room -= len(found)
     return ImagePage(
         items=items, kinds=kinds, total_count=total, offset=query.offset, limit=query.limit
     )
+
+
+def _select_groups(
+    store: CatalogReader, groups: Sequence[ImageGroup], query: ImageQuery, offset: int, limit: int
+) -> list[tuple[int, Sequence[Image]]]:
+    """For each of *groups*, listed one after the other: its count and its share
+    of the page from *offset*, at most *limit* in all.  One question to a store
+    that answers several groups at once (one snapshot for the page and its
+    total), else one per group."""
+    select_groups = getattr(store, "select_image_groups", None)
+    if select_groups is not None:
+        answer: list[tuple[int, Sequence[Image]]] = select_groups(groups, query, offset, limit)
+        return answer
+    answer = []
+    for group in groups:
+        count, found = store.select_images(group, query, offset, limit)
+        answer.append((count, found))
+        offset = max(offset - count, 0)
+        limit -= len(found)
+    return answer
 
 
 def image_from_family(
