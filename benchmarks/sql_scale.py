@@ -162,7 +162,7 @@ def processes(url: str, count: int) -> float:
     for _ in workers:
         ready.get(timeout=120)
     go.set()
-    spans = [out.get(timeout=600) for _ in workers]
+    spans: list[tuple[float, float]] = [out.get(timeout=600) for _ in workers]
     for worker in workers:
         worker.join()
     wall = max(end for _, end in spans) - min(start for start, _ in spans)
@@ -172,9 +172,7 @@ def processes(url: str, count: int) -> float:
 def report() -> str:
     postgres = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
     if not postgres:
-        return (
-            "## The SQL store at scale\n\nNot measured: set `IMAGECATALOG_TEST_POSTGRES_URL`.\n"
-        )
+        return "## The SQL store at scale\n\nNot measured: set `IMAGECATALOG_TEST_POSTGRES_URL`.\n"
     with postgres_schema(postgres) as url:
         _prepare(url, max(PROCESSES))
         driver, alchemy = floor(url)
@@ -182,9 +180,7 @@ def report() -> str:
         write = writes(url)
         scaling = {count: processes(url, count) for count in PROCESSES}
     one = scaling[1]
-    rows = [
-        [f"{count}", f"{rate:,.0f}", f"{rate / one:.2f}x"] for count, rate in scaling.items()
-    ]
+    rows = [[f"{count}", f"{rate:,.0f}", f"{rate / one:.2f}x"] for count, rate in scaling.items()]
     return "\n".join(
         [
             "## The SQL store at scale (PostgreSQL)",

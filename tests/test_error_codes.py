@@ -13,8 +13,12 @@ in the same change that raises it.
 
 from __future__ import annotations
 
+import atexit
+import sqlite3
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,12 +44,14 @@ from imagecatalog import (
     SharingError,
     SnapshotError,
     StoreError,
+    StoreUnavailableError,
     UnsupportedOperationError,
     UntrustedImageError,
 )
 from imagecatalog.cvm import CvmActions
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.snapshot import restore
+from imagecatalog.sql import SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, expect_refusal
 
 ALICE = "100000000001"
@@ -663,6 +669,27 @@ def a_store_that_lists_another_accounts_image() -> Attempt:
     builder.custom_image(ALICE, GUANGZHOU, "alice-secret")
     service = builder.build()
     return service, lambda: service.describe_images(BOB, GUANGZHOU, kinds=["PRIVATE_IMAGE"])
+
+
+#: Connections a scenario leaves holding a lock, closed when the tests end.
+_HELD: list[sqlite3.Connection] = []
+
+
+@raises(ErrorCode.SERVICE_UNAVAILABLE, StoreUnavailableError)
+def a_write_that_waits_for_the_database_past_its_lock_timeout() -> Attempt:
+    """Another process holds the SQLite file's write lock longer than the store's
+    lock_timeout: the write gives up with ServiceUnavailable and changes nothing
+    (reads go on: the file is in WAL mode)."""
+    folder = Path(tempfile.mkdtemp(prefix="imagecatalog-"))
+    store = SqlImageRepository(f"sqlite:///{folder / 'catalog.db'}", lock_timeout=0.1)
+    builder = CatalogBuilder(store=store).accounts(ALICE, BOB)
+    builder.custom_image(ALICE, GUANGZHOU, "web")
+    service = builder.build()
+    other = sqlite3.connect(folder / "catalog.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    _HELD.append(other)
+    atexit.register(other.close)
+    return service, lambda: service.share_image(ALICE, builder.image("web"), [BOB])
 
 
 # The tests --------------------------------------------------------------------------------

@@ -1,10 +1,14 @@
-"""Eight processes, one catalog: the rules hold across processes on SQLite and PostgreSQL."""
+"""Eight processes, one catalog: the rules hold across processes on SQLite and
+PostgreSQL, for one owner and for several at once; a process killed in the middle
+of a write leaves nothing half-written and no lock held."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import random
+import signal
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -67,7 +71,7 @@ def worker(url: str, number: int, popular: str, start: Any, results: Any) -> Non
     except ImageCatalogError as error:
         if error.code != "OverQuota":
             raise
-    me = ACCOUNTS[50 + number % 10]
+    me = ACCOUNTS[50 + number % 4]  # four owners, two processes each: apart and together
     for _ in range(25):
         region = rng.choice(["ap-tokyo", "ap-seoul"])
         try:
@@ -133,5 +137,56 @@ def test_eight_processes_on_one_postgres_schema() -> None:
     schemas = PostgresSchemas(POSTGRES_URL)
     try:
         hammer(schemas.url_for_new_schema())
+    finally:
+        schemas.drop_all()
+
+
+def half_write(url: str, image_id: str, inside: Any) -> None:
+    """Open a unit of work for Alice, write in it (a new image, a share), say so,
+    and wait to be killed before it commits."""
+    service = ImageService(SqlImageRepository(url, create=False))
+    with service.unit_of_work(accounts=[ALICE]):
+        _import(service, ALICE, "ap-guangzhou", "half-written")
+        service.share_image(ALICE, image_id, [ACCOUNTS[59]])
+        inside.set()
+        time.sleep(600)
+
+
+def kill_in_the_middle(url: str) -> None:
+    popular = arrange(url)
+    with SqlImageRepository(url, create=False) as store:
+        service = ImageService(store)
+        before = service.contents()
+        context = multiprocessing.get_context("spawn")
+        inside = context.Event()
+        victim = context.Process(target=half_write, args=(url, popular, inside))
+        victim.start()
+        assert inside.wait(60), "the process did not get into its unit of work"
+        assert victim.pid is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(30)
+        assert victim.exitcode == -signal.SIGKILL
+        # Nothing of the half-written call is there, and Alice's lock is free: her
+        # next write goes through at once (the database ended the dead session's
+        # transaction, and its locks with it).
+        assert service.contents() == before
+        started = time.monotonic()
+        last = _import(service, ALICE, "ap-guangzhou", "after-the-kill")
+        assert time.monotonic() - started < 30
+        assert catalog_violations(service.contents()) == []
+        assert service.image_quota(ALICE, "ap-guangzhou").used == 10
+        assert service.get_image(ALICE, last).name == "after-the-kill"
+
+
+def test_a_process_killed_in_the_middle_of_a_write_on_sqlite(tmp_path: Path) -> None:
+    kill_in_the_middle(f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set")
+def test_a_process_killed_in_the_middle_of_a_write_on_postgres() -> None:
+    assert POSTGRES_URL is not None
+    schemas = PostgresSchemas(POSTGRES_URL)
+    try:
+        kill_in_the_middle(schemas.url_for_new_schema())
     finally:
         schemas.drop_all()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import operator
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence, Set
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Set
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -172,6 +172,31 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
     def transaction(self) -> _Transaction:
         """Hold the store alone; undo this block's writes if it raises."""
         return _Transaction(self)
+
+    def read_transaction(self, *, snapshot: bool = False) -> _Transaction:
+        """A block of reads: here, the store held alone as for a unit of work (a
+        listing reads indexes that a write would change under it)."""
+        return _Transaction(self)
+
+    def write_transaction(self, account_ids: Iterable[str]) -> _Transaction:
+        """A unit of work for some accounts: here, the store held alone."""
+        return _Transaction(self)
+
+    def account_exists(self, account_id: str) -> bool:
+        return account_id in self._accounts
+
+    def select_image_groups(
+        self, groups: Sequence[ImageGroup], query: ImageQuery, offset: int, limit: int
+    ) -> list[tuple[int, Sequence[Image]]]:
+        """Each group's count and share of the page, group after group."""
+        answer: list[tuple[int, Sequence[Image]]] = []
+        with self._lock:
+            for group in groups:
+                count, found = self.select_images(group, query, offset, limit)
+                answer.append((count, found))
+                offset = max(offset - count, 0)
+                limit -= len(found)
+        return answer
 
     def _record(self, undo: _Undo) -> None:
         if self._journal is not None:

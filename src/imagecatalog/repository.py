@@ -152,7 +152,8 @@ class ConcurrentCatalogStore(CatalogStore, Protocol):
     :class:`~imagecatalog.sql.SqlImageRepository` has them.
 
     * :meth:`read_transaction` wraps every read: it need not exclude anything,
-      but each answer of :meth:`select_image_groups`,
+      and with ``snapshot=True`` (an export of the whole catalog) all its reads
+      see one state; without, each answer of :meth:`select_image_groups`,
       :meth:`~CatalogReader.select_images` and
       :meth:`~CatalogReader.select_instances` (a page and its count) must come
       from one consistent state.
@@ -165,8 +166,9 @@ class ConcurrentCatalogStore(CatalogStore, Protocol):
       and :meth:`account_exists` whether an account is registered.
     """
 
-    def read_transaction(self) -> AbstractContextManager[object]:
-        """A block of reads (inside a unit of work: the unit's own reads)."""
+    def read_transaction(self, *, snapshot: bool = False) -> AbstractContextManager[object]:
+        """A block of reads (inside a unit of work: the unit's own reads); with
+        *snapshot*, every read of the block sees one state of the catalog."""
         ...
 
     def write_transaction(self, account_ids: Iterable[str]) -> AbstractContextManager[object]:

@@ -276,10 +276,12 @@ class ImageService:
 
     # Units of work: reads take no lock, a write locks the accounts its rules read
 
-    def _reading(self) -> AbstractContextManager[object]:
-        """A block of reads."""
+    def _reading(self, *, snapshot: bool = False) -> AbstractContextManager[object]:
+        """A block of reads (with *snapshot*, all of one state of the catalog)."""
         concurrent = self._concurrent
-        return self._store.transaction() if concurrent is None else concurrent.read_transaction()
+        if concurrent is None:
+            return self._store.transaction()
+        return concurrent.read_transaction(snapshot=snapshot)
 
     def _writing(self, *accounts: Account) -> AbstractContextManager[object]:
         """A unit of work for a call whose rules read only *accounts*' state (the
@@ -550,10 +552,10 @@ class ImageService:
         return found.shared_with
 
     def contents(self) -> CatalogContents:
-        """The whole catalog, read in one unit of work (for snapshots, audits and
-        tests: it reads everything)."""
+        """The whole catalog, as it stood at one moment (for snapshots, audits and
+        tests: it reads everything, and waits for no write)."""
         catalog = self._catalog
-        with self._store.transaction():
+        with self._reading(snapshot=True):
             return handlers.contents(catalog)
 
     # Instances and custom images ------------------------------------------------

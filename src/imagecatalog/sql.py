@@ -34,9 +34,11 @@ Quota(used=0, limit=10)
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import json
 import math
+import sqlite3
 import threading
 import weakref
 import zlib
@@ -59,7 +61,18 @@ from imagecatalog.exceptions import (
     StoreError,
     StoreUnavailableError,
 )
-from imagecatalog.images import Image, ImageKind
+from imagecatalog.images import (
+    Architecture,
+    BootMode,
+    Image,
+    ImageKind,
+    ImageOrigin,
+    ImageState,
+    LicenceType,
+    OsType,
+    SharePermission,
+    Support,
+)
 from imagecatalog.instances import Instance
 from imagecatalog.query import FILTER_FIELDS, ImageGroup, ImageQuery
 from imagecatalog.records import (
@@ -68,9 +81,9 @@ from imagecatalog.records import (
     InstanceRecord,
     account_from_record,
     account_record,
+    decode_time,
     encode_time,
     from_data,
-    image_from_record,
     image_record,
     instance_from_record,
     instance_record,
@@ -78,6 +91,7 @@ from imagecatalog.records import (
 )
 from imagecatalog.regions import Region
 from imagecatalog.repository import LegacyRepositoryMethods
+from imagecatalog.tags import Tag
 
 __all__ = [
     "CATALOG_LOCK_KEY",
@@ -255,6 +269,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self._known_accounts: set[str] = set()
         try:
             self._open(create=create, migrate=migrate)
+            if self._dialect == "sqlite":
+                _write_ahead_log(self._engine)
         except BaseException:
             if not isinstance(url_or_engine, Engine):
                 self._engine.dispose()  # the store made it: nobody else will close it
@@ -340,17 +356,20 @@ class SqlImageRepository(LegacyRepositoryMethods):
             yield
 
     @contextmanager
-    def read_transaction(self) -> Iterator[None]:
+    def read_transaction(self, *, snapshot: bool = False) -> Iterator[None]:
         """A block of reads: it takes no lock and waits for no write.  Each
         listing (a page and its total) is answered by one statement, from one
-        snapshot.  Inside a unit of work, reads are the unit's (they see its
-        writes)."""
+        snapshot; with *snapshot*, every read of the block is (on PostgreSQL a
+        ``REPEATABLE READ READ ONLY`` transaction; SQLite's reads always are).
+        Inside a unit of work, reads are the unit's (they see its writes)."""
         local = self._local
         if getattr(local, "unit", None) is not None:
             yield
             return
         with self._single_connection_lock:
-            unit = _Unit(self._connect(reading=True), scope=frozenset(), reading=True)
+            connection = self._connect(reading=True, snapshot=snapshot)
+            unit = _Unit(connection, scope=frozenset(), reading=True)
+            unit.standalone = self._postgres and not snapshot
             local.unit = unit
             try:
                 yield
@@ -426,13 +445,19 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 raise _store_error(error) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _connect(self, *, reading: bool) -> Connection:
+    def _connect(self, *, reading: bool, snapshot: bool = False) -> Connection:
         """A connection for a block of reads: on PostgreSQL in autocommit (each
-        statement its own snapshot, no transaction to begin or end); on SQLite in
-        a deferred transaction (in WAL mode, a snapshot no writer blocks)."""
+        statement its own snapshot, no transaction to begin or end) or, for a
+        *snapshot*, in a read-only repeatable-read transaction; on SQLite in a
+        deferred transaction (in WAL mode, a snapshot no writer blocks)."""
         try:
             connection = self._engine.connect()
-            if self._postgres:
+            if self._postgres and snapshot:
+                connection = connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+                connection.begin()
+            elif self._postgres:
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             else:
                 connection.execution_options(imagecatalog_reading=True)
@@ -474,7 +499,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         try:
             return unit.connection.execute(statement, params)
         except sa.exc.DBAPIError as error:
-            if not (unit.reading and self._postgres and _connection_lost(error)):
+            if not (unit.standalone and _connection_lost(error)):
                 raise
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 unit.connection.close()
@@ -768,7 +793,15 @@ class _Loaded:
 class _Unit:
     """What one thread's open unit of work (or block of reads) holds."""
 
-    __slots__ = ("accounts", "added_accounts", "connection", "images", "reading", "scope")
+    __slots__ = (
+        "accounts",
+        "added_accounts",
+        "connection",
+        "images",
+        "reading",
+        "scope",
+        "standalone",
+    )
 
     def __init__(
         self, connection: Connection, *, scope: frozenset[str] | None, reading: bool = False
@@ -777,6 +810,8 @@ class _Unit:
         #: The accounts whose locks it holds; None: the whole catalog's.
         self.scope = scope
         self.reading = reading
+        #: Each statement stands alone (autocommit): one may be sent again.
+        self.standalone = False
         #: What it has read or written, while it lasts (a write only: reads stand alone).
         self.accounts: dict[str, AccountProfile | None] = {}
         self.images: dict[str, _Loaded] = {}
@@ -1052,19 +1087,63 @@ def _image_row(record: ImageRecord) -> dict[str, Any]:
 
 
 def _image(row: Any) -> Image:
-    """The image of a row of :meth:`SqlImageRepository._image_select` (its columns
-    and its shares, aggregated)."""
+    """The image of a row of an image select (its columns and its shares,
+    aggregated), mapped column by column as :func:`~imagecatalog.records.image_from_record`
+    maps a record (``test_sql_rows_map_like_records`` holds the two together), with
+    every value checked by the domain's own validators; a value the domain refuses
+    is a :class:`~imagecatalog.StoreError`."""
     mapping = row._mapping
-    data = {column.name: mapping[column.name] for column in _IMAGES.c}
-    data["software"] = json.loads(data["software"])
-    data["tags"] = json.loads(data["tags"])
-    data["deprecated"] = bool(data["deprecated"])
-    data["encrypted"] = bool(data["encrypted"])
-    data["shared_with"] = [
-        {"account": account, "shared_at": shared_at}
-        for _, account, shared_at in _share_list(mapping["shares"])
-    ]
-    return image_from_record(from_data(data, ImageRecord))
+    try:
+        owner = mapping["owner"]
+        support = mapping["support"]
+        return Image(
+            id=mapping["id"],
+            name=mapping["name"],
+            description=mapping["description"],
+            region=Region.of(mapping["region"]),
+            owner=None if owner is None else Account.of(owner),
+            os_type=_OS_TYPES[mapping["os_type"]],
+            platform=mapping["platform"],
+            os_name=mapping["os_name"],
+            architecture=_ARCHITECTURES[mapping["architecture"]],
+            size_gb=mapping["size_gb"],
+            state=_STATES[mapping["state"]],
+            origin=_ORIGINS[mapping["origin"]],
+            created_at=decode_time(mapping["created_at"]),
+            licence_type=_LICENCE_TYPES[mapping["licence_type"]],
+            software=json.loads(mapping["software"]),
+            support=None if support is None else _SUPPORTS[support],
+            copied_from=mapping["copied_from"],
+            shared_with=[
+                SharePermission(account=Account.of(account), shared_at=decode_time(shared_at))
+                for _, account, shared_at in _share_list(mapping["shares"])
+            ],
+            boot_mode=_BOOT_MODES[mapping["boot_mode"]],
+            tags=[Tag(tag["key"], tag["value"]) for tag in json.loads(mapping["tags"])],
+            family=mapping["family"],
+            deprecated=bool(mapping["deprecated"]),
+            encrypted=bool(mapping["encrypted"]),
+            kms_key_id=mapping["kms_key_id"],
+        )
+    except (KeyError, TypeError, ValueError) as error:  # InvalidParameterError is a ValueError
+        raise StoreError(
+            f"the database holds image {mapping['id']!r} with a value this release "
+            f"cannot read ({type(error).__name__}: {error}); nothing was answered: "
+            "repair the row, or restore the database from a snapshot"
+        ) from error
+
+
+def _members(enum_type: type[enum.Enum]) -> dict[str, Any]:
+    return {member.value: member for member in enum_type}
+
+
+_OS_TYPES = _members(OsType)
+_ARCHITECTURES = _members(Architecture)
+_STATES = _members(ImageState)
+_ORIGINS = _members(ImageOrigin)
+_LICENCE_TYPES = _members(LicenceType)
+_SUPPORTS = _members(Support)
+_BOOT_MODES = _members(BootMode)
 
 
 def _share_list(value: object) -> list[tuple[int, str, str]]:
@@ -1372,12 +1451,27 @@ def _no_driver_transactions(dbapi_connection: Any, _: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
-def _write_ahead_log(dbapi_connection: Any, _: Any) -> None:
+def _write_ahead_log(engine: Engine) -> None:
     """A SQLite file in WAL mode: readers read a snapshot and never wait for the
-    writer, nor the writer for them (the mode stays with the file)."""
-    cursor = dbapi_connection.execute("PRAGMA journal_mode")
-    if cursor.fetchone()[0] != "wal":
-        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    writer, nor the writer for them.  The mode stays with the file; it is set once
+    the file's schema is known to be this release's (a database the store refuses
+    is left as it was)."""
+    if engine.url.database in (None, "", ":memory:"):
+        return
+    try:
+        raw = engine.raw_connection()  # outside any transaction, as the pragma needs
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            if driver.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                driver.execute("PRAGMA journal_mode = WAL")
+        finally:
+            raw.close()
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as error:
+        raise StoreError(
+            f"the SQLite database could not be put in WAL mode ({error}); check that "
+            "its folder is writable and on a local disk (WAL needs shared memory)"
+        ) from error
 
 
 def _begin_sqlite(connection: Connection) -> None:
@@ -1392,13 +1486,9 @@ def _begin_sqlite(connection: Connection) -> None:
 def _serialise_sqlite(engine: Engine) -> None:
     """SQLite: let SQLAlchemy, not the driver, begin transactions, and begin a unit
     of work with BEGIN IMMEDIATE so that it holds the write lock from its start
-    (SQLAlchemy's documented recipe for pysqlite); a file in WAL mode.  Once per
-    engine: several stores may share one."""
+    (SQLAlchemy's documented recipe for pysqlite).  Once per engine: several
+    stores may share one."""
     if not event.contains(engine, "connect", _no_driver_transactions):
         event.listen(engine, "connect", _no_driver_transactions)
-    if engine.url.database not in (None, "", ":memory:") and not event.contains(
-        engine, "connect", _write_ahead_log
-    ):
-        event.listen(engine, "connect", _write_ahead_log)
     if not event.contains(engine, "begin", _begin_sqlite):
         event.listen(engine, "begin", _begin_sqlite)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -37,7 +38,7 @@ from imagecatalog.images import (
 from imagecatalog.instances import Instance
 from imagecatalog.query import ImageGroup, ImageQuery
 from imagecatalog.regions import Region
-from imagecatalog.repository import CatalogStore, adapt_store
+from imagecatalog.repository import CatalogStore, ConcurrentCatalogStore, adapt_store
 from imagecatalog.testing.machine import CatalogMachine, catalog_machine
 from imagecatalog.testing.model import ACCOUNTS
 
@@ -403,6 +404,92 @@ class RepositoryContract:
         assert store.get_image(web.id) is None
         assert store.get_image(db.id) is None
         assert list(store.all_images()) == []
+
+    # Stores that let calls run beside each other (optional) ----------------------------
+
+    def _concurrent_store(self) -> ConcurrentCatalogStore:
+        store = self._new_store()
+        if not isinstance(store, ConcurrentCatalogStore):
+            pytest.skip(f"{type(store).__name__} is not a ConcurrentCatalogStore")
+        return store
+
+    def test_several_groups_list_as_one(self) -> None:
+        """select_image_groups answers what select_images answers group by group, for
+        every page: the counts and each group's share of the page (SQL filters, a
+        substring filter, none)."""
+        store = self._concurrent_store()
+        carol = Account(id=ACCOUNTS[2])
+        public, web, db = _sample_images()
+        images = [public, web, db]
+        for number in range(3):
+            images.append(attrs.evolve(public, id=f"img-pub0001{number}", name=f"pub {number}"))
+            images.append(
+                _shared(
+                    attrs.evolve(web, id=f"img-bob0000{number}", owner=_BOB, name=f"b{number}"),
+                    _ALICE,
+                    carol,
+                )
+            )
+        with store.transaction():
+            for profile in (_ALICE, _BOB, carol):
+                store.add_account(AccountProfile(account=profile))
+            for image in images:
+                store.add_image(image)
+        groups = ImageGroup.visible_to(_ALICE, _GUANGZHOU)
+        queries = [
+            _EVERYTHING,
+            ImageQuery(os_types=[OsType.LINUX]),
+            ImageQuery(names=["b"]),
+            ImageQuery(ids=["img-bob00001", "img-web00001", "img-pub00001"]),
+        ]
+        for query in queries:
+            for offset in range(0, 12, 3):
+                for limit in (0, 1, 4, 100):
+                    expected, start, room = [], offset, limit
+                    for group in groups:
+                        count, found = store.select_images(group, query, start, room)
+                        expected.append((count, [image.id for image in found]))
+                        start = max(start - count, 0)
+                        room -= len(found)
+                    answer = store.select_image_groups(groups, query, offset, limit)
+                    got = [(count, [image.id for image in found]) for count, found in answer]
+                    assert got == expected, (query, offset, limit)
+        assert store.select_image_groups([], _EVERYTHING, 0, 10) == []
+
+    def test_account_exists_agrees_with_get_account(self) -> None:
+        store = self._concurrent_store()
+        with store.transaction():
+            store.add_account(AccountProfile(account=_ALICE))
+        assert store.account_exists(_ALICE.id)
+        assert not store.account_exists(_BOB.id)
+        with contextlib.suppress(LookupError), store.write_transaction([_BOB.id]):
+            store.add_account(AccountProfile(account=_BOB))
+            assert store.account_exists(_BOB.id)  # its own write
+            raise LookupError
+        assert not store.account_exists(_BOB.id)  # undone: never known
+
+    def test_reads_and_account_scoped_units_of_work(self) -> None:
+        """A unit of work for some accounts keeps or undoes its writes as a whole (a
+        nested block is a savepoint); a block of reads sees what is committed, and
+        inside a unit of work, the unit's own writes."""
+        store = self._concurrent_store()
+        public, web, db = _sample_images()
+        with store.write_transaction([_ALICE.id]):
+            store.add_account(AccountProfile(account=_ALICE))
+            store.add_image(web)
+            with contextlib.suppress(LookupError), store.write_transaction([_ALICE.id]):
+                store.add_image(db)
+                raise LookupError
+            with store.read_transaction():
+                assert store.get_image(web.id) == web
+                assert store.get_image(db.id) is None
+        with contextlib.suppress(LookupError), store.write_transaction([_ALICE.id]):
+            store.replace_image(_shared(web, _BOB))
+            raise LookupError
+        with store.read_transaction():
+            assert store.get_image(web.id) == web
+            assert _listed(store, ImageGroup.owned(_ALICE, _GUANGZHOU)) == [web.id]
+        assert store.get_image(public.id) is None
 
     # The whole catalog on top of the store ---------------------------------------------
 

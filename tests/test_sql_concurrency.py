@@ -1,0 +1,513 @@
+"""The SQL store under concurrency: reads take no lock, writes lock only the accounts
+their rules read, lost connections are typed errors that change nothing."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from imagecatalog import (
+    AccountNotFoundError,
+    ImageService,
+    InvalidParameterError,
+    Limits,
+    StoreError,
+    StoreUnavailableError,
+)
+from imagecatalog.sql import CATALOG_LOCK_KEY, SqlImageRepository, account_lock_key
+from imagecatalog.testing import catalog_state
+from tests.support import PostgresSchemas
+
+POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set"
+)
+
+ALICE, BOB, CAROL, DAVE = "100000000001", "100000000002", "100000000003", "100000000004"
+REGION = "ap-guangzhou"
+URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
+#: How long a test waits for what must happen (a call that must not block).
+PROMPTLY = 10.0
+#: How long a test waits to see that a call is blocked.
+BLOCKED = 0.5
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresSchemas]:
+    assert POSTGRES_URL is not None
+    schemas = PostgresSchemas(POSTGRES_URL)
+    yield schemas
+    schemas.drop_all()
+
+
+def _import(service: ImageService, owner: str, name: str) -> str:
+    return service.import_image(
+        owner,
+        REGION,
+        name=name,
+        image_url=URL,
+        platform="Debian",
+        os_version="12",
+        architecture="x86_64",
+    ).id
+
+
+def _catalog(store: SqlImageRepository) -> tuple[ImageService, str, str]:
+    """Alice and Bob with an image each; Carol and Dave to share with."""
+    service = ImageService(store, limits=Limits.newest())
+    for account in (ALICE, BOB, CAROL, DAVE):
+        service.register_account(account)
+    return service, _import(service, ALICE, "alice-web"), _import(service, BOB, "bob-web")
+
+
+class Held:
+    """A unit of work held open in a thread of its own, after *work* ran in it,
+    until :meth:`release`; what it raised, if anything, in :attr:`error`."""
+
+    def __init__(
+        self, service: ImageService, work: Callable[[], object], accounts: list[str] | None
+    ) -> None:
+        self.inside = threading.Event()
+        self._go = threading.Event()
+        self.error: BaseException | None = None
+
+        def hold() -> None:
+            try:
+                with service.unit_of_work(accounts=accounts):
+                    work()
+                    self.inside.set()
+                    self._go.wait(PROMPTLY * 3)
+            except BaseException as error:
+                self.error = error
+                self.inside.set()
+
+        self._thread = threading.Thread(target=hold, daemon=True)
+        self._thread.start()
+        assert self.inside.wait(PROMPTLY), "the held unit of work did not start"
+        assert self.error is None, self.error
+
+    def release(self) -> None:
+        self._go.set()
+        self._thread.join(PROMPTLY)
+        assert not self._thread.is_alive()
+
+
+def _in_thread(call: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """*call* started in a thread; the list gets its answer (or its error)."""
+    answer: list[object] = []
+
+    def run() -> None:
+        try:
+            answer.append(call())
+        except BaseException as error:
+            answer.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, answer
+
+
+# Stores to run on -------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite-file", pytest.param("postgresql", marks=needs_postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlImageRepository]:
+    if request.param == "sqlite-file":
+        url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    else:
+        url = request.getfixturevalue("postgres").url_for_new_schema()
+    with SqlImageRepository(url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pg_store(postgres: PostgresSchemas) -> Iterator[SqlImageRepository]:
+    with SqlImageRepository(postgres.url_for_new_schema()) as opened:
+        yield opened
+
+
+# Reads ------------------------------------------------------------------------------------
+
+
+def test_reads_do_not_wait_for_a_write_in_progress(store: SqlImageRepository) -> None:
+    """A read takes no lock: while another thread's unit of work has shared Alice's
+    image and not committed, Alice's listing, quota and share list answer at once,
+    with the catalog as it was (on SQLite in WAL mode, on PostgreSQL in autocommit)."""
+    service, web, _ = _catalog(store)
+    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+    try:
+        started = time.monotonic()
+        page = service.describe_images(ALICE, REGION, kinds=["PRIVATE_IMAGE"])
+        quota = service.image_quota(ALICE, REGION)
+        shares = service.share_permissions(ALICE, web)
+        carol_sees = service.describe_images(CAROL, REGION, kinds=["SHARED_IMAGE"])
+        assert time.monotonic() - started < PROMPTLY
+        assert [image.id for image in page.items] == [web] and page.total_count == 1
+        assert quota.used == 1
+        assert shares == ()  # not committed: not seen
+        assert carol_sees.total_count == 0
+    finally:
+        held.release()
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [CAROL]
+
+
+def test_a_listing_page_and_its_total_come_from_one_snapshot(store: SqlImageRepository) -> None:
+    """Images added by other threads while pages are read never make a page disagree
+    with its own total: each page's total counts exactly the images of the listing
+    it was cut from (the page is full, or holds all that remain after its offset)."""
+    service, _, _ = _catalog(store)
+    stop = threading.Event()
+
+    def add() -> None:
+        for number in range(40):
+            if stop.is_set():
+                return
+            _import(service, ALICE, f"more-{number}")
+
+    writer, errors = _in_thread(add)
+    try:
+        for offset in range(30):
+            page = service.describe_images(ALICE, REGION, kinds=["PRIVATE_IMAGE"], offset=offset)
+            expected = min(page.limit, max(page.total_count - offset, 0))
+            assert len(page.items) == expected, (offset, page.total_count, len(page.items))
+    finally:
+        stop.set()
+        writer.join(PROMPTLY * 3)
+    assert not [error for error in errors if isinstance(error, BaseException)]
+
+
+# Writes: a lock per account -------------------------------------------------------------
+
+
+@needs_postgres
+def test_writes_for_other_owners_run_beside_a_unit_of_work(pg_store: SqlImageRepository) -> None:
+    """While a unit of work for Alice is open, Bob's share commits at once (his rules
+    read nothing of Alice's), and a second write for Alice waits until Alice's unit
+    ends (the same owner's writes never interleave)."""
+    service, web, bobs = _catalog(pg_store)
+    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+    alice_again, answer = _in_thread(lambda: service.share_image(ALICE, web, [DAVE]))
+    try:
+        started = time.monotonic()
+        service.share_image(BOB, bobs, [CAROL])
+        assert time.monotonic() - started < PROMPTLY
+        alice_again.join(BLOCKED)
+        assert alice_again.is_alive(), "Alice's second write ran inside her open unit of work"
+    finally:
+        held.release()
+    alice_again.join(PROMPTLY)
+    assert not alice_again.is_alive() and not isinstance(answer[0], BaseException), answer
+    shares = [share.account.id for share in service.share_permissions(ALICE, web)]
+    assert shares == [CAROL, DAVE]  # one after the other, in that order
+
+
+@needs_postgres
+def test_a_unit_of_work_over_the_whole_catalog_excludes_every_write(
+    pg_store: SqlImageRepository,
+) -> None:
+    """A unit of work opened without accounts (the provider's work, loading a
+    catalog) holds the catalog's lock exclusively: Bob's write waits for it."""
+    service, web, bobs = _catalog(pg_store)
+    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=None)
+    bob, answer = _in_thread(lambda: service.share_image(BOB, bobs, [CAROL]))
+    try:
+        bob.join(BLOCKED)
+        assert bob.is_alive(), "Bob's write ran beside a unit of work over the whole catalog"
+    finally:
+        held.release()
+    bob.join(PROMPTLY)
+    assert not bob.is_alive() and not isinstance(answer[0], BaseException), answer
+
+
+@needs_postgres
+def test_the_lock_keys_are_the_documented_ones(pg_store: SqlImageRepository) -> None:
+    """A unit of work for Alice holds the catalog's key shared and Alice's key
+    exclusively, as pg_locks shows (the documented lock order's two steps)."""
+    service, web, _ = _catalog(pg_store)
+    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+    try:
+        with pg_store.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT classid::bigint, objid::bigint, objsubid, mode FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted"
+            ).all()
+    finally:
+        held.release()
+    held_keys = {((row[0] << 32) | row[1], row[3]) for row in rows if row[2] == 1}
+    alice = account_lock_key(ALICE) & 0xFFFF_FFFF_FFFF_FFFF  # pg_locks shows it unsigned
+    assert (CATALOG_LOCK_KEY, "ShareLock") in held_keys
+    assert (alice, "ExclusiveLock") in held_keys
+    assert account_lock_key(ALICE) < 0 < CATALOG_LOCK_KEY
+
+
+def test_a_unit_of_work_for_some_accounts_refuses_a_call_for_another() -> None:
+    """A unit of work opened for Alice may hold only Alice's calls: Bob's share inside
+    it is refused with InvalidParameterError naming Bob, the unit goes on, and the
+    provider's operations (any account's images) are refused too; on every store."""
+    service, web, bobs = _catalog(SqlImageRepository("sqlite://"))
+    with service.unit_of_work(accounts=[ALICE]):
+        service.share_image(ALICE, web, [CAROL])
+        with pytest.raises(InvalidParameterError, match=BOB) as raised:
+            service.share_image(BOB, bobs, [CAROL])
+        assert raised.value.parameter == "accounts"
+        with pytest.raises(InvalidParameterError, match="provider's operations"):
+            service.provider.complete(web)
+        with pytest.raises(InvalidParameterError, match=BOB):
+            service.unit_of_work(accounts=[ALICE, BOB]).__enter__()
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [CAROL]
+    memory = ImageService()
+    memory.register_account(ALICE)
+    with memory.unit_of_work(accounts=[ALICE]), pytest.raises(InvalidParameterError, match=BOB):
+        memory.register_account(BOB)
+
+
+def test_with_open_accounts_a_share_locks_the_accounts_it_registers() -> None:
+    """With open accounts a share registers its receivers, so it needs their locks:
+    inside a unit of work for Alice alone, sharing with a new account is refused;
+    with strict accounts (receivers only checked) it is not."""
+    open_service = ImageService(SqlImageRepository("sqlite://"), strict_accounts=False)
+    web = _import(open_service, ALICE, "web")
+    with (
+        open_service.unit_of_work(accounts=[ALICE]),
+        pytest.raises(InvalidParameterError, match=CAROL),
+    ):
+        open_service.share_image(ALICE, web, [CAROL])
+    with open_service.unit_of_work(accounts=[ALICE, CAROL]):
+        open_service.share_image(ALICE, web, [CAROL])
+    strict, strict_web, _ = _catalog(SqlImageRepository("sqlite://"))
+    with strict.unit_of_work(accounts=[ALICE]):
+        strict.share_image(ALICE, strict_web, [CAROL])
+
+
+# Fewer round trips: what a write sends -------------------------------------------------
+
+
+def _statements_of(store: SqlImageRepository, call: Callable[[], object]) -> list[str]:
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_a_share_writes_its_new_shares_in_one_statement(store: SqlImageRepository) -> None:
+    """Sharing with three accounts inserts the three share rows in one statement and
+    leaves the image's row alone; cancelling two deletes them in one statement; and
+    the order of the shares that remain is kept (share, cancel, share again)."""
+    service, web, _ = _catalog(store)
+    service.register_account("100000000005")
+    sent = _statements_of(store, lambda: service.share_image(ALICE, web, [CAROL, DAVE, BOB]))
+    inserts = [text for text in sent if text.startswith("INSERT INTO ic_shares")]
+    assert len(inserts) == 1 and inserts[0].count("VALUES") == 1
+    assert not [text for text in sent if text.startswith("UPDATE ic_images")]
+    assert not [text for text in sent if text.startswith("DELETE")]
+    sent = _statements_of(store, lambda: service.unshare_image(ALICE, web, [CAROL, BOB]))
+    deletes = [text for text in sent if text.startswith("DELETE FROM ic_shares")]
+    assert len(deletes) == 1 and not [text for text in sent if text.startswith("INSERT")]
+    service.share_image(ALICE, web, ["100000000005", CAROL])
+    shares = [share.account.id for share in service.share_permissions(ALICE, web)]
+    assert shares == [DAVE, "100000000005", CAROL]
+    fresh = ImageService(SqlImageRepository(store.engine.url.render_as_string(False)))
+    assert [share.account.id for share in fresh.share_permissions(ALICE, web)] == shares
+    fresh.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_savepoint_rolled_back_leaves_the_next_write_whole(store: SqlImageRepository) -> None:
+    """A nested unit of work that shares and then fails is undone; a share after it in
+    the same unit writes against what the database holds, not against the undone
+    share (the store forgets what it remembered of the savepoint)."""
+    service, web, _ = _catalog(store)
+
+    def share_then_fail() -> None:
+        with service.unit_of_work():
+            service.share_image(ALICE, web, [CAROL])
+            raise RuntimeError("undo this share")
+
+    with service.unit_of_work(accounts=[ALICE]):
+        with pytest.raises(RuntimeError):
+            share_then_fail()
+        service.share_image(ALICE, web, [DAVE])
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [DAVE]
+
+
+# Connections --------------------------------------------------------------------------------
+
+
+def _terminate_others(store: SqlImageRepository) -> int:
+    """Terminate every other connection to the store's database (as a restart of the
+    server, or a network fault, would); how many."""
+    admin = sa.create_engine(store.engine.url)
+    try:
+        with admin.begin() as connection:
+            return len(
+                connection.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = 'imagecatalog-test'"
+                ).all()
+            )
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def named_pg_store(postgres: PostgresSchemas) -> Iterator[SqlImageRepository]:
+    """A PostgreSQL store whose connections carry a name the test can terminate."""
+    url = sa.make_url(postgres.url_for_new_schema())
+    url = url.update_query_dict({"application_name": "imagecatalog-test"})
+    with SqlImageRepository(url.render_as_string(hide_password=False)) as opened:
+        yield opened
+
+
+@needs_postgres
+def test_a_connection_lost_in_the_middle_of_a_call_changes_nothing(
+    named_pg_store: SqlImageRepository,
+) -> None:
+    """The database drops the connection after a call has written the image's shares
+    but before it commits: the call raises StoreUnavailableError (code
+    ServiceUnavailable, outcome known: nothing was applied), the catalog is as it
+    was, and the next call reconnects and succeeds."""
+    service, web, _ = _catalog(named_pg_store)
+    before = catalog_state(service)
+
+    def share_twice_losing_the_connection_between() -> None:
+        with service.unit_of_work(accounts=[ALICE]):
+            service.share_image(ALICE, web, [CAROL])
+            assert _terminate_others(named_pg_store) >= 1
+            service.share_image(ALICE, web, [DAVE])
+
+    with pytest.raises(StoreUnavailableError) as raised:
+        share_twice_losing_the_connection_between()
+    assert raised.value.code == "ServiceUnavailable"
+    assert raised.value.outcome_unknown is False
+    assert "try again" in str(raised.value)
+    assert catalog_state(service) == before
+    service.share_image(ALICE, web, [DAVE])
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [DAVE]
+
+
+@needs_postgres
+def test_pooled_connections_the_database_dropped_are_replaced_unseen(
+    named_pg_store: SqlImageRepository,
+) -> None:
+    """After the database dropped every idle pooled connection (a restart), the next
+    read and the next write succeed: each finds its connection dead at its first
+    statement, before anything was done, and takes a new one."""
+    service, web, _ = _catalog(named_pg_store)
+    service.describe_images(ALICE, REGION)
+    assert _terminate_others(named_pg_store) >= 1
+    assert service.describe_images(ALICE, REGION, kinds=["PRIVATE_IMAGE"]).total_count == 1
+    assert _terminate_others(named_pg_store) >= 1
+    service.share_image(ALICE, web, [CAROL])
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [CAROL]
+
+
+@needs_postgres
+def test_a_database_that_cannot_be_reached_is_store_unavailable() -> None:
+    """A store whose database does not answer raises StoreUnavailableError within its
+    connect_timeout, naming what to do."""
+    assert POSTGRES_URL is not None
+    url = sa.make_url(POSTGRES_URL).set(host="127.0.0.1", port=1)  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="try again"):
+        SqlImageRepository(url.render_as_string(hide_password=False), connect_timeout=2)
+    assert time.monotonic() - started < PROMPTLY
+
+
+@needs_postgres
+def test_a_write_that_waits_past_the_lock_timeout_is_store_unavailable(
+    postgres: PostgresSchemas,
+) -> None:
+    """A write for Alice waits for Alice's lock at most lock_timeout seconds, then
+    raises StoreUnavailableError and changes nothing."""
+    url = postgres.url_for_new_schema()
+    with SqlImageRepository(url) as first, SqlImageRepository(url, lock_timeout=0.2) as hasty:
+        service, web, _ = _catalog(first)
+        impatient = ImageService(hasty)
+        held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+        try:
+            with pytest.raises(StoreUnavailableError, match="lock_timeout"):
+                impatient.share_image(ALICE, web, [DAVE])
+        finally:
+            held.release()
+        assert [share.account.id for share in impatient.share_permissions(ALICE, web)] == [CAROL]
+
+
+def test_a_pool_with_no_free_connection_is_store_unavailable(tmp_path: Path) -> None:
+    """With every connection of the pool in use for longer than pool_timeout, a call
+    raises StoreUnavailableError naming the pool."""
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with SqlImageRepository(url, pool_size=1, max_overflow=0, pool_timeout=0.2) as small:
+        service, web, _ = _catalog(small)
+        held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+        try:
+            with pytest.raises(StoreUnavailableError, match="pool"):
+                service.describe_images(BOB, REGION)
+        finally:
+            held.release()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"pool_size": 0}, "pool_size"),
+        ({"max_overflow": -1}, "max_overflow"),
+        ({"pool_timeout": 0}, "pool_timeout"),
+        ({"lock_timeout": "soon"}, "number of seconds"),
+        ({"connect_timeout": True}, "number of seconds"),
+        ({"lock_timeout": 10**6}, "at most"),
+    ],
+)
+def test_connection_settings_are_checked(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterError, match=message):
+        SqlImageRepository("sqlite:///unused.db", **settings)
+
+
+def test_connection_settings_need_a_url_and_a_pool() -> None:
+    """An engine passed in is configured by its maker; an in-memory SQLite database is
+    one connection: the pool's settings do not apply, and saying so is an error."""
+    engine = sa.create_engine("sqlite://")
+    with pytest.raises(InvalidParameterError, match="configure the engine you pass"):
+        SqlImageRepository(engine, lock_timeout=5)
+    engine.dispose()
+    with pytest.raises(InvalidParameterError, match="one connection"):
+        SqlImageRepository("sqlite://", pool_size=3)
+
+
+def test_a_row_this_release_cannot_read_is_a_store_error(tmp_path: Path) -> None:
+    """A row changed behind the store's back into a value the domain refuses (an
+    unknown state) is reported as StoreError naming the image, not a crash."""
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with SqlImageRepository(url) as store:
+        service, web, _ = _catalog(store)
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE ic_images SET state = 'MELTED' WHERE id = '{web}'")
+        with pytest.raises(StoreError, match=web):
+            service.describe_images(ALICE, REGION)
+
+
+def test_account_names_are_remembered_only_once_committed(tmp_path: Path) -> None:
+    """The store remembers that an account exists only once that is committed: an
+    account registered in a unit of work that is rolled back does not exist after."""
+    with SqlImageRepository(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        service = ImageService(store)
+        with service.unit_of_work() as work:
+            service.register_account(ALICE)
+            assert store.account_exists(ALICE)
+            work.rollback()
+        assert not store.account_exists(ALICE)
+        with pytest.raises(AccountNotFoundError):
+            service.image_quota(ALICE, REGION)
