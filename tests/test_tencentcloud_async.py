@@ -38,7 +38,7 @@ from tencentcloud.cvm.v20170312 import models
 
 from imagecatalog import Account
 from imagecatalog.tencentcloud import MockCvm, mock_cvm
-from tests.sdk import ALICE, BOB, SECRET_IDS, request, ubuntu
+from tests.sdk import ALICE, BOB, SECRET_IDS, placement, request, sdk_filter, ubuntu
 
 cvm_client_async = pytest.importorskip(
     "tencentcloud.cvm.v20170312.cvm_client_async",
@@ -120,15 +120,17 @@ async def no_wait(attempt: int) -> float:
 def test_the_async_client_and_the_async_common_client_are_answered_by_the_mock(
     network: Network,
 ) -> None:
-    """DescribeImages through ``cvm_client_async.CvmClient`` (its response model) and
-    DescribeImageQuota through ``common_client_async.CommonClient("cvm", ...)`` (a
-    dict) are answered by the mock's catalog, for the client's account and region,
-    logged, and no request reaches the network."""
+    """DescribeImages through ``cvm_client_async.CvmClient`` (its action method: the
+    request model's ``_serialize()`` into ``call_and_deserialize``, the response model
+    out) and DescribeImageQuota through ``common_client_async.CommonClient("cvm", ...)``
+    (``call_and_deserialize`` with the default ``resp_cls=dict``) are answered by the
+    mock's catalog, for the account the SecretId maps to and the client's region, with
+    the logged request ID, and no request reaches the network."""
 
     async def run(cvm: MockCvm) -> tuple[Any, Any]:
         async with async_client(network) as client:
             listing = await client.DescribeImages(
-                request("DescribeImages", Filters=[_filter("platform", "Ubuntu")], Limit=2)
+                request("DescribeImages", Filters=[sdk_filter("platform", "Ubuntu")], Limit=2)
             )
         common = common_client_async.CommonClient(
             "cvm",
@@ -156,27 +158,22 @@ def test_the_async_client_and_the_async_common_client_are_answered_by_the_mock(
     assert network.actions == []
 
 
-def _filter(name: str, *values: str) -> Any:
-    made = models.Filter()
-    made.Name, made.Values = name, list(values)
-    return made
-
-
 def test_writes_through_the_async_client_change_the_catalog(network: Network) -> None:
     """RunInstances, CreateImage and ModifyImageSharePermission awaited through the
-    asyncio client change the mock's catalog as the SDK's client does: Alice's new
-    image, shared with Bob, is his to launch."""
+    asyncio client change the mock's catalog as the SDK's client does (the action
+    methods of cvm_client_async.py send what those of cvm_client.py send): Alice's new
+    image, shared with Bob, is in his listing."""
 
     async def run(cvm: MockCvm) -> str:
         async with async_client(network) as client:
-            placement = models.Placement()
-            placement.Zone = "ap-guangzhou-3"
-            run = await client.RunInstances(
-                request("RunInstances", ImageId=ubuntu(cvm), Placement=placement)
+            launched = await client.RunInstances(
+                request("RunInstances", ImageId=ubuntu(cvm), Placement=placement("ap-guangzhou"))
             )
             made = await client.CreateImage(
                 request(
-                    "CreateImage", InstanceId=run.InstanceIdSet[0], ImageName="web-golden-async"
+                    "CreateImage",
+                    InstanceId=launched.InstanceIdSet[0],
+                    ImageName="web-golden-async",
                 )
             )
             await client.ModifyImageSharePermission(
@@ -261,9 +258,10 @@ def test_the_sdks_async_retryer_runs_above_the_mock(network: Network) -> None:
 
 
 def test_injected_latency_holds_the_awaiting_task_not_the_event_loop(network: Network) -> None:
-    """The mock answers in a worker thread (as the server does), so a call slowed by
-    ``inject_latency`` keeps only its own task waiting, as a slow network would: a
-    call made meanwhile is answered first, and the slow one still takes its time."""
+    """The mock answers in a worker thread (``asyncio.to_thread``, as the server does),
+    so a call slowed by ``inject_latency`` keeps only its own task waiting, as a slow
+    network keeps the SDK's awaited ``httpx.AsyncClient.send``: a call made meanwhile is
+    answered first, and the slow one still takes its time."""
     seconds = 1.0
 
     async def run() -> tuple[bool, float]:
