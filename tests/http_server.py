@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,15 @@ class Server:
     """``python -m imagecatalog serve`` in a subprocess."""
 
     def __init__(
-        self, tmp_path: Path, store: str | None = None, *, options: list[str] | None = None
+        self,
+        tmp_path: Path,
+        store: str | None = None,
+        *,
+        options: list[str] | None = None,
+        secrets: Mapping[str, Mapping[str, str]] = SECRETS,
     ) -> None:
         self.credentials = tmp_path / "credentials.json"
-        self.credentials.write_text(json.dumps(SECRETS), encoding="utf-8")
+        self.credentials.write_text(json.dumps(secrets), encoding="utf-8")
         self.store = store
         self.options = options or []
         self.port = free_port()

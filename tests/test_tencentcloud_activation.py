@@ -8,6 +8,7 @@ the tests that follow.
 from __future__ import annotations
 
 import asyncio
+import sys
 import unittest
 from typing import Any
 
@@ -24,17 +25,28 @@ def count_images() -> int:
     return int(client.DescribeImages(models.DescribeImagesRequest()).TotalCount)
 
 
-#: The SDK's own methods where the mock answers, as installed.
-ORIGINAL = {name: vars(AbstractClient)[name] for name in ("_call", "_call_with_region_breaker")}
+try:
+    from tencentcloud.common.abstract_client_async import (
+        AbstractClient as AsyncAbstractClient,
+    )
+except ImportError:  # an SDK before 3.0.1492, or without httpx (its "async" extra)
+    AsyncAbstractClient = None
+
+#: The SDK's own methods where the mock answers, as installed: the client's
+#: ``_call`` and ``_call_with_region_breaker``, and the asyncio client's
+#: ``_inter_build_request`` where the SDK has one.
+SEAMS = [(AbstractClient, "_call"), (AbstractClient, "_call_with_region_breaker")]
+if AsyncAbstractClient is not None:
+    SEAMS.append((AsyncAbstractClient, "_inter_build_request"))
+ORIGINAL = {(owner, name): vars(owner)[name] for owner, name in SEAMS}
 
 
 def sdk_is_untouched() -> bool:
-    """The SDK's ``AbstractClient`` has its own ``_call`` and
-    ``_call_with_region_breaker`` (where the mock answers), and ``CvmClient``
-    defines neither, as installed."""
+    """The SDK's ``AbstractClient`` classes have their own seams (where the mock
+    answers), and ``CvmClient`` defines none of them, as installed."""
     return all(
-        vars(AbstractClient).get(name) is method and name not in vars(cvm_client.CvmClient)
-        for name, method in ORIGINAL.items()
+        vars(owner).get(name) is method and name not in vars(cvm_client.CvmClient)
+        for (owner, name), method in ORIGINAL.items()
     )
 
 
@@ -155,6 +167,21 @@ def test_a_decorated_test_case_is_active_from_set_up_to_cleanup() -> None:
     assert result.wasSuccessful(), result.failures + result.errors
     assert DecoratedCase.seen_in_set_up
     assert not _CASE_MOCK.active
+    assert sdk_is_untouched()
+
+
+def test_an_sdk_without_the_asyncio_client_is_mocked_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SDKs before 3.0.1492 (``tencentcloud-sdk-python-cvm`` before 3.1.1, the
+    minimum 3.0.1369 included) have no tencentcloud/common/abstract_client_async.py,
+    and without httpx (the SDK's ``async`` extra) it does not import: ``mock_cvm``
+    then patches the SDK's client alone, answers it, and restores it."""
+    monkeypatch.setitem(sys.modules, "tencentcloud.common.abstract_client_async", None)
+    with mock_cvm(public_catalog=False):
+        assert count_images() == 0
+        if AsyncAbstractClient is not None:  # installed, but the mock did not see it
+            assert "mock_cvm" not in vars(AsyncAbstractClient)["_inter_build_request"].__name__
     assert sdk_is_untouched()
 
 

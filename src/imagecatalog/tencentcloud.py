@@ -9,6 +9,12 @@ the SDK's own request models
 serialize the parameters, its own retryer (``ClientProfile(retryer=...)``)
 retries, its own error check raises, and its own response models read the
 answer, whether the code calls an action's method, ``call`` or ``call_json``.
+The SDK's asyncio client (``cvm_client_async``: SDK 3.0.1492, or
+``tencentcloud-sdk-python-cvm`` 3.1.1, and later, with
+``tencentcloud-sdk-python-common[async]``) is answered the same way, where its
+chain of interceptors builds and sends a request
+(``AbstractClient._inter_build_request``); an SDK without it is patched
+without it.
 The code under test runs unmodified, and every rule violation comes back as
 the SDK's ``TencentCloudSDKException`` with the provider's error code, a
 message and a request ID.
@@ -41,6 +47,7 @@ action raises ``UnsupportedOperation`` saying it is not modelled.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -82,11 +89,19 @@ _INHERITED = object()
 #: Replaced on ``AbstractClient``, they answer for clients of the CVM service
 #: (``CvmClient``, ``CommonClient("cvm", ...)``) and pass any other through.
 _SEAMS = ("_call", "_call_with_region_breaker")
+#: Where the mock answers the asyncio client (tencentcloud/common/
+#: abstract_client_async.py): ``call_and_deserialize`` chains interceptors, the
+#: retryer's, the error check and deserializing, the region breaker's, then the one
+#: ``_inter_build_request`` makes, which builds and signs the request and sends it
+#: on (``_inter_send_request``: httpx).  Replaced on the asyncio ``AbstractClient``,
+#: it makes one that answers instead, for clients of the CVM service.
+_ASYNC_SEAM = "_inter_build_request"
 
 #: The mocks active now, in the order they started; the last answers.
 _ACTIVE: list[MockCvm] = []
-#: What each seam was before the first active mock replaced it.
-_STATE: dict[str, Any] = {}
+#: The seams replaced while a mock is active: the class, the name, and what the
+#: class itself held before (``_INHERITED``: nothing).
+_PATCHED: list[tuple[type[Any], str, object]] = []
 #: Starting and stopping mocks take turns.
 _SWITCH = threading.Lock()
 
@@ -106,13 +121,52 @@ class _Answer:
         self.text = text
 
 
-def _seams() -> tuple[str, ...]:
-    """The seams this SDK has (``_call`` in every release this package supports)."""
-    return tuple(name for name in _SEAMS if hasattr(AbstractClient, name))
+_Make = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _seam(name: str) -> Callable[..., Any]:
-    """The replacement of ``AbstractClient.<name>`` while a mock is active."""
+def _async_client() -> type[Any] | None:
+    """The asyncio client's ``AbstractClient``, or None where the SDK has none
+    (before 3.0.1492; ``tencentcloud-sdk-python-cvm`` before 3.1.1) or cannot load
+    it (without ``httpx``, its ``async`` extra)."""
+    try:
+        from tencentcloud.common.abstract_client_async import (
+            AbstractClient as AsyncAbstractClient,
+        )
+    except ImportError:
+        return None
+    found: type[Any] = AsyncAbstractClient
+    return found
+
+
+def _seams() -> list[tuple[type[Any], str, _Make]]:
+    """The seams this SDK has (``_call`` in every release this package supports),
+    each with the maker of its replacement."""
+    found: list[tuple[type[Any], str, _Make]] = [
+        (AbstractClient, name, _seam) for name in _SEAMS if hasattr(AbstractClient, name)
+    ]
+    async_client = _async_client()
+    if async_client is not None and hasattr(async_client, _ASYNC_SEAM):
+        found.append((async_client, _ASYNC_SEAM, _async_seam))
+    return found
+
+
+def _body(mock: MockCvm, client: Any, action: str, params: Mapping[str, Any]) -> str:
+    """The JSON text the provider would send: the answer, or the error's envelope."""
+    try:
+        return mock.answer(client, action, params)
+    except TencentCloudSDKException as error:
+        body = {
+            "Response": {
+                "Error": {"Code": error.code, "Message": error.message},
+                "RequestId": error.requestId,
+            }
+        }
+        return json.dumps(body, ensure_ascii=False)
+
+
+def _seam(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The replacement of ``AbstractClient._call`` (or ``_call_with_region_breaker``)
+    while a mock is active."""
 
     def dispatch(
         client: AbstractClient,
@@ -122,22 +176,47 @@ def _seam(name: str) -> Callable[..., Any]:
         headers: object = None,
     ) -> Any:
         if getattr(client, "_service", None) != "cvm":  # another service's client
-            return _STATE[name](client, action, params, options, headers)
+            return original(client, action, params, options, headers)
         if headers is not None and not isinstance(headers, dict):
             raise TencentCloudSDKException("ClientError", "headers must be a dict.")
-        try:
-            return _Answer(_ACTIVE[-1].answer(client, action, params))
-        except TencentCloudSDKException as error:
-            body = {
-                "Response": {
-                    "Error": {"Code": error.code, "Message": error.message},
-                    "RequestId": error.requestId,
-                }
-            }
-            return _Answer(json.dumps(body, ensure_ascii=False))
+        return _Answer(_body(_ACTIVE[-1], client, action, params))
 
-    dispatch.__name__ = dispatch.__qualname__ = f"mock_cvm_{name.lstrip('_')}"
+    dispatch.__name__ = dispatch.__qualname__ = f"mock_cvm_{original.__name__.lstrip('_')}"
     return dispatch
+
+
+def _async_seam(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The replacement of the asyncio ``AbstractClient._inter_build_request`` while
+    a mock is active: for a client of the CVM service, an interceptor that answers
+    (in a worker thread, as the server does, so that injected latency holds up the
+    awaiting task and not the event loop) with the HTTP answer the SDK reads, an
+    ``httpx.Response`` (``ApiResponse``) with the provider's JSON, status 200."""
+    from tencentcloud.common.http.request_async import ApiResponse
+
+    def build(
+        client: Any,
+        action: str,
+        params: Mapping[str, Any],
+        headers: object = None,
+        opts: object = None,
+    ) -> Any:
+        if getattr(client, "_service", None) != "cvm":  # another service's client
+            return original(client, action, params, headers, opts)
+
+        async def answer(chain: Any) -> Any:
+            if not _ACTIVE:  # stopped while the call went on (its retryer's next try)
+                return await original(client, action, params, headers, opts)(chain)
+            if headers is not None and not isinstance(headers, dict):
+                raise TencentCloudSDKException("ClientError", "headers must be a dict.")
+            text = await asyncio.to_thread(_body, _ACTIVE[-1], client, action, params)
+            return ApiResponse(
+                200, headers={"Content-Type": "application/json"}, content=text.encode("utf-8")
+            )
+
+        return answer
+
+    build.__name__ = build.__qualname__ = f"mock_cvm_{original.__name__.lstrip('_')}"
+    return build
 
 
 #: The account a mock acts as when no credential mapping says otherwise.
@@ -147,8 +226,9 @@ DEFAULT_ACCOUNT = "100000000001"
 class MockCvm:
     """The fake CVM endpoint: holds the :class:`~imagecatalog.ImageService` that
     answers (through an :class:`~imagecatalog.endpoint.Endpoint`), and patches
-    the SDK's ``AbstractClient._call`` (where a client sends a request) for
-    clients of the CVM service while active.
+    the SDK's ``AbstractClient._call`` (where a client sends a request), and the
+    asyncio client's ``_inter_build_request`` where the SDK has one, for clients
+    of the CVM service while active.
 
     Use it through :func:`mock_cvm`: as a context manager, as a decorator of
     functions and classes, or with :meth:`start` and :meth:`stop`.  Activations
@@ -225,10 +305,9 @@ class MockCvm:
         with _SWITCH:
             if self._activations == 0:
                 if not _ACTIVE:
-                    for name in _seams():
-                        _STATE[name] = getattr(AbstractClient, name)
-                        _STATE[f"own {name}"] = AbstractClient.__dict__.get(name, _INHERITED)
-                        setattr(AbstractClient, name, _seam(name))
+                    for owner, name, make in _seams():
+                        _PATCHED.append((owner, name, owner.__dict__.get(name, _INHERITED)))
+                        setattr(owner, name, make(getattr(owner, name)))
                 _ACTIVE.append(self)
             self._activations += 1
         return self
@@ -243,14 +322,12 @@ class MockCvm:
             self._activations -= 1
             if self._activations == 0:
                 _ACTIVE.remove(self)
-                if not _ACTIVE:
-                    for name in _seams():
-                        saved = _STATE.pop(f"own {name}")
-                        _STATE.pop(name)
-                        if saved is _INHERITED:
-                            delattr(AbstractClient, name)
-                        else:
-                            setattr(AbstractClient, name, saved)
+                while not _ACTIVE and _PATCHED:  # the last active mock: restore, in reverse
+                    owner, name, saved = _PATCHED.pop()
+                    if saved is _INHERITED:
+                        delattr(owner, name)
+                    else:
+                        setattr(owner, name, saved)
 
     def __enter__(self) -> MockCvm:
         return self.start()
@@ -312,7 +389,8 @@ class MockCvm:
     # Answering --------------------------------------------------------------------
 
     def account_for(self, client: CvmClient) -> Account:
-        """The account a client acts as: mapped from its SecretId, else the default."""
+        """The account a client (of the SDK's client or its asyncio client) acts as:
+        mapped from its SecretId, else the default."""
         secret_id = getattr(getattr(client, "credential", None), "secret_id", None)
         return self.credentials.get(secret_id, self.account) if secret_id else self.account
 
