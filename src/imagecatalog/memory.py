@@ -178,7 +178,9 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         listing reads indexes that a write would change under it)."""
         return _Transaction(self)
 
-    def write_transaction(self, account_ids: Iterable[str]) -> _Transaction:
+    def write_transaction(
+        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
+    ) -> _Transaction:
         """A unit of work for some accounts: here, the store held alone."""
         return _Transaction(self)
 

@@ -171,9 +171,12 @@ class ConcurrentCatalogStore(CatalogStore, Protocol):
         *snapshot*, every read of the block sees one state of the catalog."""
         ...
 
-    def write_transaction(self, account_ids: Iterable[str]) -> AbstractContextManager[object]:
+    def write_transaction(
+        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
+    ) -> AbstractContextManager[object]:
         """A unit of work for a call whose rules read only these accounts' state;
-        nested, a savepoint of the enclosing unit."""
+        nested, a savepoint of the enclosing unit.  *image_ids* are images the
+        call will read (a store may read them as the unit begins)."""
         ...
 
     def account_exists(self, account_id: str) -> bool:

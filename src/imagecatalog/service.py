@@ -14,7 +14,7 @@ catalog), are apart, on :attr:`ImageService.provider`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -283,20 +283,24 @@ class ImageService:
             return self._store.transaction()
         return concurrent.read_transaction(snapshot=snapshot)
 
-    def _writing(self, *accounts: Account) -> AbstractContextManager[object]:
+    def _writing(
+        self, *accounts: Account, images: Sequence[str] = ()
+    ) -> AbstractContextManager[object]:
         """A unit of work for a call whose rules read only *accounts*' state (the
-        caller's, and the accounts it registers)."""
+        caller's, and the accounts it registers), and that reads *images*."""
         scope = frozenset(account.id for account in accounts)
         outer = self._open_scope()
         if not isinstance(outer, _NoUnit):
             self._inner_scope(outer, scope)
-        return self._unit(scope)
+        return self._unit(scope, images)
 
-    def _unit(self, scope: frozenset[str] | None) -> AbstractContextManager[object]:
+    def _unit(
+        self, scope: frozenset[str] | None, images: Sequence[str] = ()
+    ) -> AbstractContextManager[object]:
         concurrent = self._concurrent
         if scope is None or concurrent is None:
             return self._store.transaction()
-        return concurrent.write_transaction(scope)
+        return concurrent.write_transaction(scope, image_ids=images)
 
     def _whole_catalog(self) -> AbstractContextManager[object]:
         """A unit of work for the provider's operations, which may change any
@@ -588,7 +592,7 @@ class ImageService:
                 )
             zone = check_zone(zone, place)
         catalog = self._catalog
-        with self._writing(owner):
+        with self._writing(owner, images=[image_id]):
             return handlers.launch_instance(catalog, owner, image_id, place, zone)
 
     def create_image(
@@ -731,7 +735,7 @@ class ImageService:
                 value=kms_key_id,
             )
         catalog = self._catalog
-        with self._writing(owner):
+        with self._writing(owner, images=[image_id]):
             return handlers.copy_image(
                 catalog, owner, image_id, destinations, new_name, place, encryption
             )
@@ -764,7 +768,7 @@ class ImageService:
         new_family = None if family is None or family == "" else check_family(family)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._writing(owner):
+        with self._writing(owner, images=[image_id]):
             return handlers.modify_image(
                 catalog,
                 owner,
@@ -792,7 +796,7 @@ class ImageService:
         ids = batch(image_ids, "image_ids", image_id_of)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._writing(owner):
+        with self._writing(owner, images=ids):
             return handlers.delete_images(catalog, owner, ids, place)
 
     # Sharing --------------------------------------------------------------------
@@ -812,7 +816,7 @@ class ImageService:
         accounts = batch(account_ids, "account_ids", Account.of)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._writing(owner, *self._registered(accounts)):
+        with self._writing(owner, *self._registered(accounts), images=[image_id]):
             return handlers.share_image(catalog, owner, image_id, accounts, place)
 
     def unshare_image(
@@ -835,7 +839,7 @@ class ImageService:
         accounts = batch(account_ids, "account_ids", Account.of, allow_empty=missing_ok)
         place = _region_or_none(region)
         catalog = self._catalog
-        with self._writing(owner):
+        with self._writing(owner, images=[image_id]):
             return handlers.unshare_image(
                 catalog, owner, image_id, accounts, place, missing_ok=missing_ok
             )

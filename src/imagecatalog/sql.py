@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import hashlib
 import json
 import math
@@ -265,6 +266,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
         self._sql = _statements(self._dialect)
+        #: The image select as SQL text (PostgreSQL: sent with the locks).
+        self._image_text = str(self._sql.images.compile(dialect=self._engine.dialect))
         #: Accounts seen registered (they never stop being: see account_exists).
         self._known_accounts: set[str] = set()
         try:
@@ -346,13 +349,17 @@ class SqlImageRepository(LegacyRepositoryMethods):
             yield
 
     @contextmanager
-    def write_transaction(self, account_ids: Iterable[str]) -> Iterator[None]:
+    def write_transaction(
+        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
+    ) -> Iterator[None]:
         """A unit of work whose rules read only the state of *account_ids*
         (their images, quotas, names, shares and trust lists): one database
         transaction that, on PostgreSQL, holds those accounts' locks, so that
-        writes for other accounts run beside it.  A nested block is a savepoint
-        in the enclosing unit of work (and takes no lock of its own)."""
-        with self._writing(frozenset(account_ids)):
+        writes for other accounts run beside it.  On PostgreSQL it begins in one
+        round trip that also reads the accounts and the images *image_ids* (the
+        call reads them next).  A nested block is a savepoint in the enclosing
+        unit of work (and takes no lock of its own)."""
+        with self._writing(frozenset(account_ids), tuple(image_ids)):
             yield
 
     @contextmanager
@@ -381,7 +388,9 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     unit.connection.close()
 
     @contextmanager
-    def _writing(self, scope: frozenset[str] | None) -> Iterator[None]:
+    def _writing(
+        self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = ()
+    ) -> Iterator[None]:
         local = self._local
         current: _Unit | None = getattr(local, "unit", None)
         if current is not None:
@@ -400,29 +409,29 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 raise
             return
         with self._single_connection_lock:
-            unit = self._begin(scope)
+            unit = self._begin(scope, image_ids)
             local.unit = unit
             connection = unit.connection
             try:
                 yield
             except sa.exc.SQLAlchemyError as error:  # a database failure, not a rule
-                _rollback(connection)
+                unit.rollback()
                 raise _store_error(error) from error
             except BaseException:
-                _rollback(connection)
+                unit.rollback()
                 raise
             else:
                 try:
-                    connection.commit()
-                except sa.exc.SQLAlchemyError as error:
-                    _rollback(connection)
-                    raise _store_error(error, committing=True) from error
+                    unit.commit()
+                except _FAILURES as error:
+                    unit.rollback()
+                    raise _store_error(_wrapped(error, connection), committing=True) from error
             finally:
                 local.unit = None
                 with contextlib.suppress(sa.exc.SQLAlchemyError):
                     connection.close()
 
-    def _begin(self, scope: frozenset[str] | None) -> _Unit:
+    def _begin(self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = ()) -> _Unit:
         """A connection in a new transaction that holds the locks of *scope* (None:
         the whole catalog's).  A pooled connection the database has dropped is
         found by the first statement, before anything was done on it: it is
@@ -431,19 +440,56 @@ class SqlImageRepository(LegacyRepositoryMethods):
             connection: Connection | None = None
             try:
                 connection = self._engine.connect()
+                if self._postgres and scope is not None:
+                    return self._begin_for_accounts(connection, scope, image_ids)
                 connection.begin()
                 if self._postgres:
                     connection.execute(*_lock(self._sql, scope))
                 return _Unit(connection, scope=scope)
-            except sa.exc.SQLAlchemyError as error:
+            except _FAILURES as error:
+                wrapped = _wrapped(error, connection)
                 if connection is not None:
                     _rollback(connection)
                     with contextlib.suppress(sa.exc.SQLAlchemyError):
                         connection.close()
-                if attempt == 1 and _connection_lost(error):
+                if attempt == 1 and _connection_lost(wrapped):
                     continue
-                raise _store_error(error) from error
+                raise _store_error(wrapped) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _begin_for_accounts(
+        self, connection: Connection, scope: frozenset[str], image_ids: tuple[str, ...]
+    ) -> _Unit:
+        """PostgreSQL, a unit of work for *scope*'s accounts, begun in one round trip:
+        ``BEGIN``, the locks, and the accounts' rows, sent together (each statement
+        reads a snapshot taken when it starts: the rows are read once the locks are
+        held).  The store then ends the transaction itself (``COMMIT`` or
+        ``ROLLBACK`` on the driver's connection, which SQLAlchemy keeps in
+        autocommit)."""
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.begin()  # SQLAlchemy's own bookkeeping: sends nothing in autocommit
+        driver: Any = connection.connection.driver_connection
+        unit = _Unit(connection, scope=scope, driver=driver)
+        images = self._image_text if image_ids else None
+        with driver.cursor() as cursor:
+            cursor.execute(_begin_text(scope, image_ids, images))
+            answers: list[tuple[list[str], list[tuple[Any, ...]]]] = []
+            while True:
+                if cursor.description is not None:
+                    names = [column.name for column in cursor.description]
+                    answers.append((names, cursor.fetchall()))
+                if not cursor.nextset():
+                    break
+        accounts = answers[1][1] if scope else []
+        found = {account_id: _account_of(account_id, trusted) for account_id, trusted in accounts}
+        for account_id in scope:
+            unit.accounts[account_id] = found.get(account_id)
+        if image_ids:
+            names, rows = answers[-1]
+            for values in rows:
+                row = _Row(dict(zip(names, values, strict=True)))
+                unit.remember_loaded(_image(row), row)
+        return unit
 
     def _connect(self, *, reading: bool, snapshot: bool = False) -> Connection:
         """A connection for a block of reads: on PostgreSQL in autocommit (each
@@ -797,6 +843,7 @@ class _Unit:
         "accounts",
         "added_accounts",
         "connection",
+        "driver",
         "images",
         "reading",
         "scope",
@@ -804,9 +851,17 @@ class _Unit:
     )
 
     def __init__(
-        self, connection: Connection, *, scope: frozenset[str] | None, reading: bool = False
+        self,
+        connection: Connection,
+        *,
+        scope: frozenset[str] | None,
+        reading: bool = False,
+        driver: Any = None,
     ) -> None:
         self.connection = connection
+        #: The driver's connection, when the store began the transaction itself on
+        #: it (and so ends it itself); else None: SQLAlchemy's transaction.
+        self.driver = driver
         #: The accounts whose locks it holds; None: the whole catalog's.
         self.scope = scope
         self.reading = reading
@@ -837,6 +892,21 @@ class _Unit:
         self, image: Image, row: dict[str, Any], shares: list[dict[str, Any]]
     ) -> None:
         self.images[image.id] = _Loaded(image=image, row=dict(row), shares=shares)
+
+    def commit(self) -> None:
+        if self.driver is None:
+            self.connection.commit()
+        else:
+            self.driver.commit()  # sends COMMIT: the server is in the store's transaction
+
+    def rollback(self) -> None:
+        """Roll back, if the connection can still say so (a lost one has nothing to
+        undo: the database rolls back what a lost connection left unfinished)."""
+        if self.driver is None:
+            _rollback(self.connection)
+            return
+        with contextlib.suppress(*_FAILURES):
+            self.driver.rollback()
 
     def forget(self) -> None:
         self.accounts.clear()
@@ -1068,6 +1138,18 @@ def _account_row(profile: AccountProfile) -> dict[str, Any]:
     return {"id": record.id, "trusted_sharers": None if trusted is None else json.dumps(trusted)}
 
 
+def _account_of(account_id: str, trusted_sharers: str | None) -> AccountProfile:
+    return account_from_record(
+        from_data(
+            {
+                "id": account_id,
+                "trusted_sharers": None if trusted_sharers is None else json.loads(trusted_sharers),
+            },
+            AccountRecord,
+        )
+    )
+
+
 def _account(row: Any) -> AccountProfile:
     text = row.trusted_sharers
     return account_from_record(
@@ -1088,11 +1170,28 @@ def _image_row(record: ImageRecord) -> dict[str, Any]:
 
 def _image(row: Any) -> Image:
     """The image of a row of an image select (its columns and its shares,
-    aggregated), mapped column by column as :func:`~imagecatalog.records.image_from_record`
-    maps a record (``test_sql_rows_map_like_records`` holds the two together), with
-    every value checked by the domain's own validators; a value the domain refuses
-    is a :class:`~imagecatalog.StoreError`."""
+    aggregated).  Images are immutable values, so a row read again (a waiter
+    polling, a listing paged through) is decoded once: the last
+    :data:`DECODED_IMAGES` decoded are kept, keyed by the row's every value."""
     mapping = row._mapping
+    shares = mapping["shares"]
+    if isinstance(shares, list):  # PostgreSQL's json, parsed: made hashable
+        shares = tuple(tuple(share) for share in shares)
+    return _decoded((*[mapping[name] for name in _IMAGE_COLUMNS], shares))
+
+
+#: How many decoded images the SQL stores of a process keep (about 1 KiB each).
+DECODED_IMAGES = 8192
+_IMAGE_COLUMNS = tuple(column.name for column in _IMAGES.c)
+
+
+@functools.lru_cache(maxsize=DECODED_IMAGES)
+def _decoded(values: tuple[Any, ...]) -> Image:
+    """The image of a row's *values* (:data:`_IMAGE_COLUMNS`, then the shares),
+    mapped column by column as :func:`~imagecatalog.records.image_from_record`
+    maps a record, with every value checked by the domain's own validators; a
+    value the domain refuses is a :class:`~imagecatalog.StoreError`."""
+    mapping = dict(zip((*_IMAGE_COLUMNS, "shares"), values, strict=True))
     try:
         owner = mapping["owner"]
         support = mapping["support"]
@@ -1152,7 +1251,7 @@ def _share_list(value: object) -> list[tuple[int, str, str]]:
     if value is None:
         return []
     parsed = json.loads(value) if isinstance(value, str) else value
-    assert isinstance(parsed, list)
+    assert isinstance(parsed, (list, tuple))
     return sorted((int(position), account, shared_at) for position, account, shared_at in parsed)
 
 
@@ -1280,6 +1379,77 @@ def account_lock_key(account_id: str) -> int:
     negative, so that it never meets :data:`CATALOG_LOCK_KEY` (positive)."""
     digest = hashlib.blake2b(account_id.encode(), digest_size=8).digest()
     return -1 - (int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _begin_text(scope: frozenset[str], image_ids: tuple[str, ...], images: str | None) -> Any:
+    """``BEGIN``, the locks of a unit of work for *scope*, its accounts' rows and
+    the rows of *image_ids* (*images*: the image select, to which the IDs are
+    added): statements for one round trip (the simple query protocol, so the
+    values are written in, quoted by the driver: lock keys are integers, account
+    and image IDs are checked)."""
+    from psycopg import sql
+
+    keys = sorted({account_lock_key(account) for account in scope})
+    locks = [sql.SQL("pg_advisory_xact_lock_shared({})").format(sql.Literal(CATALOG_LOCK_KEY))]
+    locks += [sql.SQL("pg_advisory_xact_lock({})").format(sql.Literal(key)) for key in keys]
+    parts = [sql.SQL("BEGIN"), sql.SQL("SELECT {}").format(sql.SQL(", ").join(locks))]
+    if scope:
+        ids = sql.SQL(", ").join(sql.Literal(account) for account in sorted(scope))
+        parts.append(
+            sql.SQL("SELECT id, trusted_sharers FROM ic_accounts WHERE id IN ({})").format(ids)
+        )
+    if image_ids and images is not None:
+        ids = sql.SQL(", ").join(sql.Literal(image) for image in sorted(set(image_ids)))
+        parts.append(sql.SQL("{} WHERE ic_images.id IN ({})").format(sql.SQL(images), ids))
+    return sql.SQL("; ").join(parts)
+
+
+class _Row:
+    """A row the store read through the driver, shaped as SQLAlchemy's (``_mapping``)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The driver's error type, where the store speaks to psycopg directly."""
+    try:
+        import psycopg
+    except ImportError:  # SQLite only: the store never speaks to psycopg
+        return ()
+    return (psycopg.Error,)
+
+
+#: What a database failure raises: SQLAlchemy's errors, and the driver's where the
+#: store speaks to it directly.
+_FAILURES: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+
+
+def _wrapped(error: BaseException, connection: Connection | None) -> sa.exc.SQLAlchemyError:
+    """*error*, as SQLAlchemy would have raised it (a driver's error, from where
+    the store spoke to the driver directly, becomes a DBAPIError; a lost
+    connection is marked so and the connection invalidated)."""
+    if isinstance(error, sa.exc.SQLAlchemyError):
+        return error
+    lost = _broken(connection)
+    wrapped = sa.exc.DBAPIError.instance(None, None, error, Exception, connection_invalidated=lost)
+    if lost and connection is not None:
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            connection.invalidate()
+    assert isinstance(wrapped, sa.exc.SQLAlchemyError)
+    return wrapped
+
+
+def _broken(connection: Connection | None) -> bool:
+    if connection is None:
+        return False
+    try:
+        driver = connection.connection.driver_connection
+    except sa.exc.SQLAlchemyError:
+        return True
+    return bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
 
 
 def _lock(statements: _Statements, scope: frozenset[str] | None) -> tuple[Executable, Any]:
