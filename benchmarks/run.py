@@ -9,7 +9,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks import moto_compare, scaling, sdk_fake, server, sql_ops, versus_0_1_0
+from benchmarks import (
+    moto_compare,
+    scaling,
+    sdk_fake,
+    server,
+    sql_ops,
+    sql_scale,
+    versus_0_1_0,
+)
 
 TARGET = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 
@@ -86,6 +94,7 @@ def main(argv: list[str]) -> int:
         moto_compare.report([200] if quick else [1000, 4000]),
         sdk_fake.report(),
         sql_ops.report(),
+        *([] if quick else [sql_scale.report()]),
         *([] if quick else [server.report()]),
         *([] if quick else [versus_0_1_0.report()]),
         NOTES,

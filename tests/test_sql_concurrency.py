@@ -511,3 +511,16 @@ def test_account_names_are_remembered_only_once_committed(tmp_path: Path) -> Non
         assert not store.account_exists(ALICE)
         with pytest.raises(AccountNotFoundError):
             service.image_quota(ALICE, REGION)
+
+
+def test_values_written_into_the_opening_round_trip_are_quoted() -> None:
+    """The IDs written into the statements that open a PostgreSQL unit of work are
+    plain (letters, digits, dashes) or quoted by the driver: an ID with a quote in it
+    stays one string literal."""
+    from imagecatalog.sql import _begin_text, _literals
+
+    assert _literals(["img-b", "img-a", "img-a"]) == "'img-a', 'img-b'"
+    assert _literals(["it's"]) == "'it''s'"
+    text = _begin_text(frozenset({ALICE}), ("img-1", "x'; DROP TABLE ic_images; --"), "SELECT 1")
+    assert "'x''; DROP TABLE ic_images; --'" in text
+    assert text.startswith("BEGIN; SELECT pg_advisory_xact_lock_shared(")

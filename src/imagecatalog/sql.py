@@ -39,6 +39,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 import sqlite3
 import threading
 import weakref
@@ -1385,23 +1386,33 @@ def _begin_text(scope: frozenset[str], image_ids: tuple[str, ...], images: str |
     """``BEGIN``, the locks of a unit of work for *scope*, its accounts' rows and
     the rows of *image_ids* (*images*: the image select, to which the IDs are
     added): statements for one round trip (the simple query protocol, so the
-    values are written in, quoted by the driver: lock keys are integers, account
-    and image IDs are checked)."""
-    from psycopg import sql
-
+    values are written in: lock keys are integers, and account and image IDs,
+    checked by the service, are plain letters, digits and dashes; any other ID
+    is quoted by the driver)."""
     keys = sorted({account_lock_key(account) for account in scope})
-    locks = [sql.SQL("pg_advisory_xact_lock_shared({})").format(sql.Literal(CATALOG_LOCK_KEY))]
-    locks += [sql.SQL("pg_advisory_xact_lock({})").format(sql.Literal(key)) for key in keys]
-    parts = [sql.SQL("BEGIN"), sql.SQL("SELECT {}").format(sql.SQL(", ").join(locks))]
+    locks = [f"pg_advisory_xact_lock_shared({CATALOG_LOCK_KEY:d})"]
+    locks += [f"pg_advisory_xact_lock({key:d})" for key in keys]
+    parts = ["BEGIN", f"SELECT {', '.join(locks)}"]
     if scope:
-        ids = sql.SQL(", ").join(sql.Literal(account) for account in sorted(scope))
         parts.append(
-            sql.SQL("SELECT id, trusted_sharers FROM ic_accounts WHERE id IN ({})").format(ids)
+            f"SELECT id, trusted_sharers FROM ic_accounts WHERE id IN ({_literals(scope)})"
         )
     if image_ids and images is not None:
-        ids = sql.SQL(", ").join(sql.Literal(image) for image in sorted(set(image_ids)))
-        parts.append(sql.SQL("{} WHERE ic_images.id IN ({})").format(sql.SQL(images), ids))
-    return sql.SQL("; ").join(parts)
+        parts.append(f"{images} WHERE ic_images.id IN ({_literals(image_ids)})")
+    return "; ".join(parts)
+
+
+def _literals(values: Iterable[str]) -> str:
+    """*values* as SQL string literals, sorted, without repeats."""
+    unique = sorted(set(values))
+    if all(_PLAIN.fullmatch(value) for value in unique):
+        return ", ".join(f"'{value}'" for value in unique)
+    from psycopg import sql
+
+    return sql.SQL(", ").join(sql.Literal(value) for value in unique).as_string(None)
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z-]+")
 
 
 class _Row:
