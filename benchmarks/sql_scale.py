@@ -4,24 +4,34 @@
 * **The round trip's floor**: ``SELECT 1`` on an open connection, through the driver
   (psycopg) and through SQLAlchemy, as many times as the other steps call.
 * **Reads**: one process, one thread, alternately a listing page
-  (``describe_images``, 20 images from a region with public, custom and shared
-  images) and a quota read (``image_quota``); each call counts as one read.
+  (``describe_images``: the first 20 of the 21 images the owner sees in a region,
+  its own and one shared with it) and a quota read (``image_quota``); each call
+  counts as one read.
 * **Writes**: one process, one thread, alternately sharing an image with three
   accounts and cancelling those shares; each call counts as one write.
 * **Processes**: 1, 2, 4 and 8 processes, each writing as above for an owner of
   its own, all on one database, started together; the writes of all of them per
   second of wall time.
 
-Needs ``IMAGECATALOG_TEST_POSTGRES_URL``; works in a schema of its own, dropped
-afterwards.  Run: ``python -m benchmarks.sql_scale``; prints a Markdown section.
+Beside these, in the same run, the same workload on the store as it was before
+(:data:`BEFORE`, from git history, in a process of its own).  Needs
+``IMAGECATALOG_TEST_POSTGRES_URL``; works in schemas of its own, dropped afterwards.
+Run: ``python -m benchmarks.sql_scale``; prints a Markdown section.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -31,6 +41,9 @@ from benchmarks.sql_ops import postgres_schema
 from imagecatalog import ImageService, Limits
 from imagecatalog.sql import SqlImageRepository
 
+#: The SQL store before this design: every call behind one lock.
+BEFORE = "cc2fbcd"
+ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-guangzhou"
 URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
 FRIENDS = ("100000000901", "100000000902", "100000000903")
@@ -115,7 +128,7 @@ def reads(url: str) -> float:
         def read(n: int) -> object:
             if n % 2:
                 return service.image_quota(me, REGION)
-            return service.describe_images(me, REGION, offset=n % 40, limit=20)
+            return service.describe_images(me, REGION, offset=0, limit=20)
 
         return _rate(CALLS, read)
 
@@ -169,18 +182,90 @@ def processes(url: str, count: int) -> float:
     return count * PROCESS_CALLS / wall
 
 
+def measure(url: str) -> dict[str, Any]:
+    """Every number of this benchmark, in a fresh schema of the database at *url*."""
+    with postgres_schema(url) as schema:
+        _prepare(schema, max(PROCESSES))
+        driver, alchemy = floor(schema)
+        return {
+            "floor": [driver, alchemy],
+            "reads": reads(schema),
+            "writes": writes(schema),
+            "processes": {count: processes(schema, count) for count in PROCESSES},
+        }
+
+
+def _extract(commit: str, folder: Path) -> Path | None:
+    """The ``src`` folder of *commit*, from git history; None without git or it."""
+    archive = folder / "src.tar"
+    try:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "-o", str(archive), commit, "src"],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / commit, filter="data")
+    return folder / commit / "src"
+
+
+def measure_before(url: str) -> dict[str, Any] | None:
+    """The same numbers for the SQL store before this design (:data:`BEFORE`), in a
+    process of its own that imports that tree's imagecatalog."""
+    with tempfile.TemporaryDirectory() as folder:
+        src = _extract(BEFORE, Path(folder))
+        if src is None:
+            return None
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT)])}
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.sql_scale", "--measure"],
+            env=env,
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    found["processes"] = {int(count): rate for count, rate in found["processes"].items()}
+    return found
+
+
 def report() -> str:
     postgres = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
     if not postgres:
         return "## The SQL store at scale\n\nNot measured: set `IMAGECATALOG_TEST_POSTGRES_URL`.\n"
-    with postgres_schema(postgres) as url:
-        _prepare(url, max(PROCESSES))
-        driver, alchemy = floor(url)
-        read = reads(url)
-        write = writes(url)
-        scaling = {count: processes(url, count) for count in PROCESSES}
-    one = scaling[1]
-    rows = [[f"{count}", f"{rate:,.0f}", f"{rate / one:.2f}x"] for count, rate in scaling.items()]
+    now = measure(postgres)
+    before = measure_before(postgres)
+    driver, alchemy = now["floor"]
+    columns = ["one process", "µs each", "per second"]
+    rows = [
+        ["round trip, psycopg (`SELECT 1`)", f"{driver:.0f}", f"{1e6 / driver:,.0f}"],
+        ["round trip, SQLAlchemy (`SELECT 1`)", f"{alchemy:.0f}", f"{1e6 / alchemy:,.0f}"],
+    ]
+    if before is not None:
+        columns.append(f"before ({BEFORE}), per second")
+        rows = [[*row, ""] for row in rows]
+    for key, label in (
+        ("reads", "reads (a page of 20, a quota, alternately)"),
+        ("writes", "writes (share with 3 accounts, cancel, alternately)"),
+    ):
+        row = [label, f"{1e6 / now[key]:.0f}", f"{now[key]:,.0f}"]
+        if before is not None:
+            row.append(f"{before[key]:,.0f} ({now[key] / before[key]:.1f}x now)")
+        rows.append(row)
+    one = now["processes"][1]
+    scaling_columns = ["processes", "writes per second", "against one process"]
+    scaling = []
+    for count, rate in now["processes"].items():
+        row = [f"{count}", f"{rate:,.0f}", f"{rate / one:.2f}x"]
+        if before is not None:
+            old = before["processes"][count]
+            row.append(f"{old:,.0f} ({old / before['processes'][1]:.2f}x)")
+        scaling.append(row)
+    if before is not None:
+        scaling_columns.append(f"before ({BEFORE}): per second (against one)")
     return "\n".join(
         [
             "## The SQL store at scale (PostgreSQL)",
@@ -188,35 +273,33 @@ def report() -> str:
             f"Machine: {machine()}.",
             "",
             "Command: `nox -s bench` (runs `python -m benchmarks.sql_scale`), against the "
-            "PostgreSQL of `IMAGECATALOG_TEST_POSTGRES_URL` on 127.0.0.1. Through "
-            f"`ImageService`, best of {ROUNDS} rounds of {CALLS:,} calls.",
+            "PostgreSQL of `IMAGECATALOG_TEST_POSTGRES_URL` on 127.0.0.1, through "
+            f"`ImageService`, best of {ROUNDS} rounds of {CALLS:,} calls; beside it, in the "
+            f"same run, the SQL store as it was before reads stopped locking (commit "
+            f"`{BEFORE}`, from git history, in a process of its own). A read here is one "
+            "round trip and a write three (begin with the locks and the rows the call "
+            "reads; the change; the commit, which waits for the write-ahead log's flush): "
+            "read the rows against the round trip's floor in the first two.",
             "",
-            table(
-                ["one process", "per second", "µs each"],
-                [
-                    ["round trip, psycopg (`SELECT 1`)", f"{1e6 / driver:,.0f}", f"{driver:.0f}"],
-                    [
-                        "round trip, SQLAlchemy (`SELECT 1`)",
-                        f"{1e6 / alchemy:,.0f}",
-                        f"{alchemy:.0f}",
-                    ],
-                    ["reads (a page, a quota, alternately)", f"{read:,.0f}", f"{1e6 / read:.0f}"],
-                    [
-                        "writes (share with 3 accounts, cancel, alternately)",
-                        f"{write:,.0f}",
-                        f"{1e6 / write:.0f}",
-                    ],
-                ],
-            ),
+            table(columns, rows),
             "",
             f"Writes with several processes, each for an owner of its own, {PROCESS_CALLS} "
             "writes each, started together (writes of all per second of wall time):",
             "",
-            table(["processes", "writes per second", "against one process"], rows),
+            table(scaling_columns, scaling),
             "",
         ]
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> int:
+    if "--measure" in argv:  # one tree's numbers, as JSON (see measure_before)
+        url = os.environ["IMAGECATALOG_TEST_POSTGRES_URL"]
+        print(json.dumps(measure(url)))
+        return 0
     print(report())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

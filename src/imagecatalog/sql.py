@@ -1181,8 +1181,9 @@ def _image(row: Any) -> Image:
     return _decoded((*[mapping[name] for name in _IMAGE_COLUMNS], shares))
 
 
-#: How many decoded images the SQL stores of a process keep (about 1 KiB each).
-DECODED_IMAGES = 8192
+#: How many decoded images the SQL stores of a process keep (a few KiB each, with
+#: the row they were decoded from).
+DECODED_IMAGES = 4096
 _IMAGE_COLUMNS = tuple(column.name for column in _IMAGES.c)
 
 
