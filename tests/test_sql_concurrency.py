@@ -21,7 +21,7 @@ from imagecatalog import (
     StoreError,
     StoreUnavailableError,
 )
-from imagecatalog.sql import CATALOG_LOCK_KEY, SqlImageRepository, account_lock_key
+from imagecatalog.sql import SqlImageRepository, account_lock_key, catalog_lock_key
 from imagecatalog.testing import catalog_state
 from tests.support import PostgresSchemas
 
@@ -227,24 +227,36 @@ def test_a_unit_of_work_over_the_whole_catalog_excludes_every_write(
 
 
 @needs_postgres
-def test_the_lock_keys_are_the_documented_ones(pg_store: SqlImageRepository) -> None:
-    """A unit of work for Alice holds the catalog's key shared and Alice's key
-    exclusively, as pg_locks shows (the documented lock order's two steps)."""
-    service, web, _ = _catalog(pg_store)
-    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
-    try:
-        with pg_store.engine.connect() as connection:
-            rows = connection.exec_driver_sql(
-                "SELECT classid::bigint, objid::bigint, objsubid, mode FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted"
-            ).all()
-    finally:
-        held.release()
+def test_the_lock_keys_are_the_documented_ones(postgres: PostgresSchemas) -> None:
+    """A unit of work for Alice holds its catalog's key shared and Alice's key
+    exclusively, as pg_locks shows (the documented lock order's two steps); the keys
+    name the schema, so Alice in another schema's catalog has other keys, and a
+    unit of work over that whole catalog does not hold this one back."""
+    first_url, second_url = postgres.url_for_new_schema(), postgres.url_for_new_schema()
+    with SqlImageRepository(first_url) as first, SqlImageRepository(second_url) as second:
+        service, web, _ = _catalog(first)
+        other, other_web, _ = _catalog(second)
+        with first.engine.connect() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+        assert isinstance(schema, str)
+        elsewhere = Held(other, lambda: other.share_image(ALICE, other_web, [CAROL]), accounts=None)
+        held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+        try:
+            with first.engine.connect() as connection:
+                rows = connection.exec_driver_sql(
+                    "SELECT classid::bigint, objid::bigint, objsubid, mode FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted"
+                ).all()
+        finally:
+            held.release()
+            elsewhere.release()
     held_keys = {((row[0] << 32) | row[1], row[3]) for row in rows if row[2] == 1}
-    alice = account_lock_key(ALICE) & 0xFFFF_FFFF_FFFF_FFFF  # pg_locks shows it unsigned
-    assert (CATALOG_LOCK_KEY, "ShareLock") in held_keys
+    alice = account_lock_key(ALICE, schema) & 0xFFFF_FFFF_FFFF_FFFF  # shown unsigned
+    assert (catalog_lock_key(schema), "ShareLock") in held_keys
     assert (alice, "ExclusiveLock") in held_keys
-    assert account_lock_key(ALICE) < 0 < CATALOG_LOCK_KEY
+    assert account_lock_key(ALICE, schema) < 0 < catalog_lock_key(schema)
+    assert account_lock_key(ALICE, schema) != account_lock_key(ALICE, "another")
+    assert catalog_lock_key(schema) != catalog_lock_key("another")
 
 
 def test_a_unit_of_work_for_some_accounts_refuses_a_call_for_another() -> None:
@@ -522,5 +534,6 @@ def test_values_written_into_the_opening_round_trip_are_quoted() -> None:
     assert _literals(["img-b", "img-a", "img-a"]) == "'img-a', 'img-b'"
     assert _literals(["it's"]) == "'it''s'"
     text = _begin_text(frozenset({ALICE}), ("img-1", "x'; DROP TABLE ic_images; --"), "SELECT 1")
+    assert f"pg_advisory_xact_lock({account_lock_key(ALICE)})" in text
     assert "'x''; DROP TABLE ic_images; --'" in text
     assert text.startswith("BEGIN; SELECT pg_advisory_xact_lock_shared(")

@@ -96,12 +96,13 @@ from imagecatalog.repository import LegacyRepositoryMethods
 from imagecatalog.tags import Tag
 
 __all__ = [
-    "CATALOG_LOCK_KEY",
+    "LEGACY_LOCK_KEY",
     "REVISIONS",
     "SCHEMA_VERSION",
     "VERSION_TABLE",
     "SqlImageRepository",
     "account_lock_key",
+    "catalog_lock_key",
 ]
 
 #: The schema version this release writes and reads.
@@ -266,12 +267,15 @@ class SqlImageRepository(LegacyRepositoryMethods):
             _serialise_sqlite(self._engine)
         self._single_connection_lock = _connection_lock(self._engine)
         self._local = threading.local()
+        self._schema = "public"
         self._sql = _statements(self._dialect)
         #: The image select as SQL text (PostgreSQL: sent with the locks).
         self._image_text = str(self._sql.images.compile(dialect=self._engine.dialect))
         #: Accounts seen registered (they never stop being: see account_exists).
         self._known_accounts: set[str] = set()
         try:
+            if self._postgres:
+                self._schema = _current_schema(self._engine)
             self._open(create=create, migrate=migrate)
             if self._dialect == "sqlite":
                 _write_ahead_log(self._engine)
@@ -308,8 +312,9 @@ class SqlImageRepository(LegacyRepositoryMethods):
             return _schema_version(connection)
 
     def _open(self, *, create: bool, migrate: bool) -> None:
-        """Check the schema's version; create or migrate it, in one transaction."""
-        with self.transaction():
+        """Check the schema's version; create or migrate it, in one transaction (on
+        PostgreSQL under the catalog's lock and 0.1.x's, both exclusive)."""
+        with self._writing(None, legacy=True):
             connection = self._unit().connection
             found = _schema_version(connection)
             if found == SCHEMA_VERSION:
@@ -390,7 +395,11 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     @contextmanager
     def _writing(
-        self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = ()
+        self,
+        scope: frozenset[str] | None,
+        image_ids: tuple[str, ...] = (),
+        *,
+        legacy: bool = False,
     ) -> Iterator[None]:
         local = self._local
         current: _Unit | None = getattr(local, "unit", None)
@@ -410,7 +419,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 raise
             return
         with self._single_connection_lock:
-            unit = self._begin(scope, image_ids)
+            unit = self._begin(scope, image_ids, legacy=legacy)
             local.unit = unit
             connection = unit.connection
             try:
@@ -432,7 +441,9 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 with contextlib.suppress(sa.exc.SQLAlchemyError):
                     connection.close()
 
-    def _begin(self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = ()) -> _Unit:
+    def _begin(
+        self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = (), *, legacy: bool = False
+    ) -> _Unit:
         """A connection in a new transaction that holds the locks of *scope* (None:
         the whole catalog's).  A pooled connection the database has dropped is
         found by the first statement, before anything was done on it: it is
@@ -445,7 +456,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     return self._begin_for_accounts(connection, scope, image_ids)
                 connection.begin()
                 if self._postgres:
-                    connection.execute(*_lock(self._sql, scope))
+                    connection.execute(*_lock(self._sql, scope, self._schema, legacy=legacy))
                 return _Unit(connection, scope=scope)
             except _FAILURES as error:
                 wrapped = _wrapped(error, connection)
@@ -473,7 +484,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         unit = _Unit(connection, scope=scope, driver=driver)
         images = self._image_text if image_ids else None
         with driver.cursor() as cursor:
-            cursor.execute(_begin_text(scope, image_ids, images))
+            cursor.execute(_begin_text(scope, image_ids, images, self._schema))
             answers: list[tuple[list[str], list[tuple[Any, ...]]]] = []
             while True:
                 if cursor.description is not None:
@@ -1010,6 +1021,16 @@ class _Statements:
             self._locks[count] = statement
         return statement
 
+    def lock_legacy(self) -> Executable:
+        """The catalog's lock and 0.1.x's, both exclusive (see :func:`_lock`)."""
+        statement = self._locks.get(-1)
+        if statement is None:
+            statement = self._locks[-1] = sa.select(
+                sa.func.pg_advisory_xact_lock(sa.bindparam("catalog", type_=sa.BigInteger)),
+                sa.func.pg_advisory_xact_lock(sa.bindparam("legacy", type_=sa.BigInteger)),
+            )
+        return statement
+
     def listing(
         self, kinds: tuple[ImageKind, ...], filters: tuple[str, ...], shape: str
     ) -> Executable:
@@ -1371,27 +1392,43 @@ def _rollback(connection: Connection) -> None:
 
 # Locks (PostgreSQL) ---------------------------------------------------------------------
 
-#: The whole catalog's advisory lock (the key 0.1.0 took for every call, so that a
-#: process of an older release and one of this release still exclude each other).
-CATALOG_LOCK_KEY = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
+#: The advisory lock 0.1.x took for every call, whatever the schema.  This release
+#: takes it only while it checks or migrates a database's schema, so that a
+#: migration never runs beside a 0.1.x call.
+LEGACY_LOCK_KEY = zlib.crc32(b"imagecatalog") & 0x7FFFFFFF
 
 
-def account_lock_key(account_id: str) -> int:
-    """The advisory lock key of an account: 63 bits of its ID's BLAKE2b hash, made
-    negative, so that it never meets :data:`CATALOG_LOCK_KEY` (positive)."""
-    digest = hashlib.blake2b(account_id.encode(), digest_size=8).digest()
+def catalog_lock_key(schema: str) -> int:
+    """The advisory lock key of the catalog in PostgreSQL schema *schema*: 63 bits
+    of a BLAKE2b hash, positive.  Advisory locks are per database, so the key
+    names the schema: catalogs in two schemas of one database never wait for
+    each other."""
+    digest = hashlib.blake2b(f"imagecatalog\0{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def account_lock_key(account_id: str, schema: str = "public") -> int:
+    """The advisory lock key of an account in the catalog of schema *schema*: 63
+    bits of a BLAKE2b hash, made negative, so that it never meets a catalog's key
+    (positive)."""
+    digest = hashlib.blake2b(f"{schema}\0{account_id}".encode(), digest_size=8).digest()
     return -1 - (int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF)
 
 
-def _begin_text(scope: frozenset[str], image_ids: tuple[str, ...], images: str | None) -> Any:
-    """``BEGIN``, the locks of a unit of work for *scope*, its accounts' rows and
-    the rows of *image_ids* (*images*: the image select, to which the IDs are
-    added): statements for one round trip (the simple query protocol, so the
-    values are written in: lock keys are integers, and account and image IDs,
-    checked by the service, are plain letters, digits and dashes; any other ID
-    is quoted by the driver)."""
-    keys = sorted({account_lock_key(account) for account in scope})
-    locks = [f"pg_advisory_xact_lock_shared({CATALOG_LOCK_KEY:d})"]
+def _begin_text(
+    scope: frozenset[str],
+    image_ids: tuple[str, ...],
+    images: str | None,
+    schema: str = "public",
+) -> str:
+    """``BEGIN``, the locks of a unit of work for *scope* in the catalog of
+    *schema*, its accounts' rows and the rows of *image_ids* (*images*: the image
+    select, to which the IDs are added): statements for one round trip (the
+    simple query protocol, so the values are written in: lock keys are integers,
+    and account and image IDs, checked by the service, are plain letters, digits
+    and dashes; any other ID is quoted by the driver)."""
+    keys = sorted({account_lock_key(account, schema) for account in scope})
+    locks = [f"pg_advisory_xact_lock_shared({catalog_lock_key(schema):d})"]
     locks += [f"pg_advisory_xact_lock({key:d})" for key in keys]
     parts = ["BEGIN", f"SELECT {', '.join(locks)}"]
     if scope:
@@ -1464,15 +1501,21 @@ def _broken(connection: Connection | None) -> bool:
     return bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
 
 
-def _lock(statements: _Statements, scope: frozenset[str] | None) -> tuple[Executable, Any]:
+def _lock(
+    statements: _Statements, scope: frozenset[str] | None, schema: str, *, legacy: bool = False
+) -> tuple[Executable, Any]:
     """The statement and parameters that take a unit of work's locks, first thing,
     in the one order every unit takes them: the catalog's lock (exclusive for the
-    whole catalog, else shared), then each account's, by ascending key."""
+    whole catalog, else shared), then each account's, by ascending key; with
+    *legacy* (checking or migrating the schema), 0.1.x's lock after the catalog's."""
+    catalog = catalog_lock_key(schema)
     if scope is None:
-        return statements.lock(None), {"catalog": CATALOG_LOCK_KEY}
-    keys = sorted({account_lock_key(account) for account in scope})
+        if legacy:
+            return statements.lock_legacy(), {"catalog": catalog, "legacy": LEGACY_LOCK_KEY}
+        return statements.lock(None), {"catalog": catalog}
+    keys = sorted({account_lock_key(account, schema) for account in scope})
     params: dict[str, int] = {f"k{n}": key for n, key in enumerate(keys)}
-    params["catalog"] = CATALOG_LOCK_KEY
+    params["catalog"] = catalog
     return statements.lock(len(keys)), params
 
 
@@ -1550,6 +1593,22 @@ class _ConnectionSettings:
 
 
 _MAX_SECONDS = 86_400
+
+
+def _current_schema(engine: Engine) -> str:
+    """The PostgreSQL schema the store's tables are in (the first of the search
+    path), which names its locks."""
+    try:
+        with engine.connect() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+    except sa.exc.SQLAlchemyError as error:
+        raise _store_error(error) from error
+    if not isinstance(schema, str):
+        raise StoreError(
+            "the database's search path names no schema that exists, so the store has "
+            "nowhere to keep its tables; create the schema, or fix the search path"
+        )
+    return schema
 
 
 def _make_engine(url: str, settings: _ConnectionSettings) -> Engine:
