@@ -43,7 +43,7 @@ import hmac
 import json
 import logging
 import re
-import threading
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -257,7 +257,6 @@ class CvmServer:
         max_body: int = MAX_BODY,
         control_token: str | None = None,
         new_endpoint: Callable[[], Endpoint] | None = None,
-        on_shutdown: Callable[[], object] | None = None,
     ) -> None:
         token: object = control_token
         if token is not None and (not isinstance(token, str) or len(token) < 16):
@@ -272,11 +271,20 @@ class CvmServer:
         self.max_body = max_body
         self._control_token = control_token
         self._new_endpoint = new_endpoint
-        self._on_shutdown = on_shutdown
+        # Set when the server begins to stop: injected latency is waited on it.
+        self._stopping = asyncio.Event()
+
+    def begin_shutdown(self) -> None:
+        """The server is stopping: injected latency being waited out ends now
+        (its calls then run, and answer), and later calls wait for none.
+        :func:`serve` calls it as soon as uvicorn begins to stop (SIGTERM,
+        SIGINT), before it waits for the requests in flight; the ASGI lifespan's
+        shutdown calls it too, for other servers."""
+        self._stopping.set()
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._on_shutdown)
+            await _lifespan(receive, send, self.begin_shutdown)
             return
         if scope["type"] != "http":  # websockets and the rest: not this API
             return
@@ -469,13 +477,23 @@ class CvmServer:
             params = None
         if not isinstance(params, dict):
             raise ProtocolError("InvalidParameter", "the request body is not a JSON object")
-        # In a worker thread: a call may wait (a SQL store, injected latency) without
-        # holding up the other clients.
+        endpoint = self.endpoint
+        # Injected latency is waited out here, holding no thread (a stopping
+        # server ends it: the call then runs); the call itself runs in a worker
+        # thread, so that one waiting for the store does not hold up the others.
+        drawn = endpoint.draw_faults(action)
+        if drawn.latency:
+            await self._wait(drawn.latency)
         text = await asyncio.to_thread(
-            self.endpoint.answer, action, params, caller=secret.account, region=region,
-            request_id=request_id,
+            endpoint.answer, action, params, caller=secret.account, region=region,
+            request_id=request_id, faults=drawn,
         )  # fmt: skip
         return text.encode("utf-8")
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait *seconds*, or until the server begins to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _authenticate(self, scope: _Scope, headers: Mapping[str, str], body: bytes) -> Secret:
         found = _AUTHORIZATION.fullmatch(headers.get("authorization", "").strip())
@@ -637,16 +655,13 @@ def _error_body(code: str, message: str, request_id: str) -> bytes:
     ).encode("utf-8")
 
 
-async def _lifespan(
-    receive: _Receive, send: _Send, on_shutdown: Callable[[], object] | None
-) -> None:
+async def _lifespan(receive: _Receive, send: _Send, on_shutdown: Callable[[], object]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if on_shutdown is not None:  # ends injected latency still being waited out
-                on_shutdown()
+            on_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -702,9 +717,13 @@ def serve(
     virtual_clock: bool = False,
     shutdown_timeout: int = GRACEFUL_SHUTDOWN,
 ) -> None:
-    """Serve the CVM API on *host*:*port* until interrupted (SIGINT or SIGTERM:
-    requests in flight finish first); over TLS with *certfile* and *keyfile*;
-    with the control API under ``/_imagecatalog/`` when *control_token* is given."""
+    """Serve the CVM API on *host*:*port* until interrupted; over TLS with
+    *certfile* and *keyfile*; with the control API under ``/_imagecatalog/``
+    when *control_token* is given.
+
+    On SIGINT or SIGTERM the server takes no new connection, ends injected
+    latency at once (the calls it held then run), and gives the requests in
+    flight *shutdown_timeout* seconds to finish."""
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - the extra is missing
@@ -712,24 +731,14 @@ def serve(
     if (certfile is None) != (keyfile is None):
         raise SystemExit("TLS needs both --certfile and --keyfile")
     secrets = load_credentials(credentials)
-    # Injected latency waits on this, so that a stopping server is not held by it.
-    stopping = threading.Event()
 
     def new_endpoint() -> Endpoint:
         return make_endpoint(
-            None,
-            profile=profile,
-            ready_after_polls=ready_after_polls,
-            virtual_clock=virtual_clock,
-            sleep=stopping.wait,
+            None, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
         )
 
     endpoint = make_endpoint(
-        store,
-        profile=profile,
-        ready_after_polls=ready_after_polls,
-        virtual_clock=virtual_clock,
-        sleep=stopping.wait,
+        store, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
     )
     for secret in secrets.values():
         endpoint.service.register_account(secret.account, exist_ok=True)
@@ -738,9 +747,16 @@ def serve(
         secrets,
         control_token=control_token,
         new_endpoint=new_endpoint if store is None else None,
-        on_shutdown=stopping.set,
     )
-    uvicorn.run(
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # At once, before uvicorn waits for the requests in flight (its
+            # lifespan shutdown comes only after that wait).
+            app.begin_shutdown()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -752,3 +768,8 @@ def serve(
         # holds a connection open without a request does not hold the server).
         timeout_graceful_shutdown=shutdown_timeout,
     )
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # the port is taken, or TLS cannot start: uvicorn said why
+        raise SystemExit(3)
