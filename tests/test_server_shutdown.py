@@ -146,3 +146,54 @@ def test_a_write_held_by_injected_latency_finishes_when_sigterm_arrives(
         assert image.ImageName == "erp-in-flight"
     finally:
         again.stop()
+
+
+def test_a_write_the_shutdown_timeout_cuts_short_is_answered_and_not_half_written(
+    store: str, tmp_path: Path
+) -> None:
+    """A write still waiting for the store when --shutdown-timeout is over (here
+    for a unit of work this test holds) is answered as the API answers, with
+    ServiceUnavailable and a request ID (not uvicorn's bare HTTP 500, which the
+    SDK reads as a network failure); the process exits; and the store holds
+    nothing of the write, the catalog unchanged."""
+    server = Server(tmp_path, store=store, options=["--shutdown-timeout", "2"]).start()
+    before = contents(store)
+    repository = SqlImageRepository(store)
+    holder = ImageService(repository)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.unit_of_work() as unit:  # the whole catalog: every write waits
+            holder.register_account("100000000009")
+            inside.set()
+            release.wait(60)
+            unit.rollback()
+
+    holding = threading.Thread(target=hold, daemon=True)
+    holding.start()
+    try:
+        assert inside.wait(30)
+        in_flight = InFlight(server)
+        began = time.monotonic()
+        sigterm(server)
+        outcome = in_flight.answered(within=30)
+        assert time.monotonic() - began < 30
+    finally:
+        release.set()
+        holding.join(30)
+        server.stop()
+        repository.close()
+    assert isinstance(outcome, TencentCloudSDKException), outcome
+    assert outcome.code == "ServiceUnavailable", (outcome.code, outcome.message)
+    assert outcome.requestId and "Traceback" not in outcome.message
+    after = contents(store)
+    assert named(after, "erp-in-flight") == []
+    assert after == before
+    again = Server(tmp_path, store=store).start()
+    try:
+        described = models.DescribeImagesRequest()
+        described.Filters = [models.Filter()]
+        described.Filters[0].Name, described.Filters[0].Values = "image-name", ["erp-in-flight"]
+        assert again.client().DescribeImages(described).TotalCount == 0
+    finally:
+        again.stop()

@@ -96,6 +96,12 @@ GRACEFUL_SHUTDOWN = 10
 #: Where the control API lives (only with a control token).
 CONTROL = "/_imagecatalog/"
 
+#: The answer to a request that a stopping server cut short.
+_CUT_SHORT = (
+    "the server stopped before the call finished (its shutdown timeout was over); "
+    "whether the call took effect is not known: look, then try again"
+)
+
 _AUTHORIZATION = re.compile(
     r"TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s,]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
     r"(?P<service>[^/\s,]+)/tc3_request, ?SignedHeaders=(?P<headers>[a-z0-9;-]+), ?"
@@ -291,6 +297,8 @@ class CvmServer:
         if self._control_token is not None and str(scope.get("path", "")).startswith(CONTROL):
             try:
                 status, answer = await self._control(scope, receive)
+            except asyncio.CancelledError:  # see below
+                status, answer = 503, {"error": _CUT_SHORT}
             except Exception:  # a bug: never a stack trace in an answer
                 _LOG.exception("the control API failed")
                 status, answer = 500, {"error": "an internal error occurred"}
@@ -301,6 +309,15 @@ class CvmServer:
             body = await self._answer(scope, receive, request_id)
         except ImageCatalogError as error:
             body = _error_body(str(error.code), error.message, request_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels a request only when a stopping server's shutdown
+            # timeout is over, and goes on stopping without waiting for it: answer
+            # it as the API would, rather than with uvicorn's bare HTTP 500 (which
+            # the SDKs take for a network failure).  Its call may still be running
+            # in its worker thread until the process ends: the store's transaction
+            # commits whole or not at all, but which cannot be known here.
+            _LOG.warning("request %s was cut short by the server stopping", request_id)
+            body = _error_body("ServiceUnavailable", _CUT_SHORT, request_id)
         except Exception:  # a bug: never a stack trace in an answer
             _LOG.exception("request %s failed", request_id)
             body = _error_body(
@@ -723,7 +740,9 @@ def serve(
 
     On SIGINT or SIGTERM the server takes no new connection, ends injected
     latency at once (the calls it held then run), and gives the requests in
-    flight *shutdown_timeout* seconds to finish."""
+    flight *shutdown_timeout* seconds to finish; one still running then (waiting
+    for the store) is answered ``ServiceUnavailable``, and its transaction is
+    on the store whole or not at all."""
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - the extra is missing
