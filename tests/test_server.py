@@ -18,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -367,6 +368,8 @@ def test_the_control_api_refuses_bad_requests_with_reasons(tmp_path: Path) -> No
         ]:
             status, answer = control(server, method, route, body)
             assert status == 400 and answer["error"], (route, body, answer)
+            if route == "advance":  # the server's own way to a virtual clock
+                assert "--virtual-clock" in answer["error"], answer
         assert control(server, "GET", "health", token="")[0] == 401
         assert server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
     finally:
@@ -470,6 +473,66 @@ def test_injected_latency_holds_no_thread_and_a_stopping_server_ends_it(tmp_path
         waiting.shutdown(wait=False, cancel_futures=True)
     assert stopped < 20
     assert all(call.result(timeout=20) > 0 for call in slow)
+
+
+def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) -> None:
+    """The control API runs its calls in worker threads, as the API's: ``advance``,
+    which ends work by writing to the store, waits there for a unit of work
+    another process holds, and meanwhile the server still answers health checks
+    and the SDK."""
+    from imagecatalog import ImageService
+    from imagecatalog.sql import SqlImageRepository
+
+    store = f"sqlite:///{tmp_path / 'catalog.db'}"
+    server = Server(
+        tmp_path, store=store, options=["--control-token", TOKEN, "--virtual-clock"]
+    ).start()
+    repository = SqlImageRepository(store)
+    holder = ImageService(repository)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.unit_of_work() as unit:
+            holder.register_account("100000000009")
+            inside.set()
+            release.wait(60)
+            unit.rollback()
+
+    holding = threading.Thread(target=hold, daemon=True)
+    advanced: list[tuple[int, Any]] = []
+    advancing = threading.Thread(
+        target=lambda: advanced.append(control(server, "POST", "advance", {"seconds": 3600}))
+    )
+    try:
+        imported = _request(
+            "ImportImage",
+            ImageName="erp",
+            ImageUrl="https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2",
+            OsType="CentOS",
+            OsVersion="7",
+            Architecture="x86_64",
+        )
+        image_id = server.client().ImportImage(imported).ImageId
+        holding.start()
+        assert inside.wait(30)
+        advancing.start()
+        time.sleep(1)  # advance is waiting for the store
+        began = time.monotonic()
+        assert control(server, "GET", "health") == (200, {"status": "ok"})
+        assert server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
+        assert time.monotonic() - began < 5
+        assert advancing.is_alive()
+    finally:
+        release.set()
+        holding.join(30)
+        advancing.join(30)
+        repository.close()
+    try:
+        assert advanced and advanced[0][0] == 200, advanced
+        described = _request("DescribeImages", ImageIds=[image_id])
+        assert server.client().DescribeImages(described).ImageSet[0].ImageState == "NORMAL"
+    finally:
+        server.stop()
 
 
 def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:

@@ -353,7 +353,9 @@ class CvmServer:
             }
         route = (scope["method"], str(scope["path"])[len(CONTROL) :])
         try:
-            return self._route(route, data)
+            # In a worker thread, as the API's calls: a control call may wait for
+            # the store (ending work writes to it) without holding up the server.
+            return await asyncio.to_thread(self._route, route, data)
         except ImageCatalogError as error:
             return 400, {"error": error.message, "code": str(error.code)}
         except Exception:  # a bug: never a stack trace in an answer
@@ -397,6 +399,11 @@ class CvmServer:
             endpoint.fail_next(data.get("kind"), data.get("times", 1))  # type: ignore[arg-type]
             return 200, {}
         if route == ("POST", "advance"):
+            if endpoint.clock is None:
+                return 400, {
+                    "error": "this server's work runs on real time: start it with "
+                    "--virtual-clock to move its clock on"
+                }
             now = endpoint.advance(seconds=data.get("seconds", 0))
             return 200, {"now": now.isoformat()}
         if route == ("POST", "finish-work"):
