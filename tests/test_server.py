@@ -535,6 +535,21 @@ def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) ->
         server.stop()
 
 
+def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> None:
+    """A lone surrogate (``\\ud800`` in a request's JSON) echoed in an error message
+    or kept in the call log is answered as JSON with it escaped, not with
+    uvicorn's bare HTTP 500."""
+    server = Server(tmp_path, options=["--control-token", TOKEN]).start()
+    try:
+        status, kind, answer = server.raw(b'{"\\ud800": 1}')
+        assert (status, kind) == (200, "application/json")
+        assert answer["Error"]["Code"] == "UnknownParameter" and answer["RequestId"]
+        status, log = control(server, "GET", "calls")
+        assert status == 200 and log["calls"][-1]["Params"] == {"\ud800": 1}
+    finally:
+        server.stop()
+
+
 def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "credentials.json"
     bad.write_text(

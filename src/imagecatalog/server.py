@@ -610,7 +610,7 @@ def _call_json(call: Any) -> dict[str, object]:
 
 
 async def _send_json(send: _Send, status: int, answer: object) -> None:
-    body = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8")
+    body = _json(answer, default=str)
     await send(
         {
             "type": "http.response.start",
@@ -672,11 +672,20 @@ async def _drain(receive: _Receive, limit: int) -> None:
 
 
 def _error_body(code: str, message: str, request_id: str) -> bytes:
-    return json.dumps(
+    return _json(
         {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}},
-        ensure_ascii=False,
         separators=(",", ":"),
-    ).encode("utf-8")
+    )
+
+
+def _json(answer: object, **options: Any) -> bytes:
+    """*answer* as JSON in UTF-8; with every character escaped when some text
+    cannot be UTF-8 (a lone surrogate a client sent, \\ud800 in its JSON, echoed
+    in a message or kept in the call log)."""
+    try:
+        return json.dumps(answer, ensure_ascii=False, **options).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(answer, **options).encode("ascii")
 
 
 async def _lifespan(receive: _Receive, send: _Send, on_shutdown: Callable[[], object]) -> None:
