@@ -550,6 +550,20 @@ def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> No
         server.stop()
 
 
+@pytest.mark.parametrize(
+    "token", ["too-short", "jeton-de-contrôle-pour-tests", " control-token-for-tests"]
+)
+def test_a_control_token_no_header_can_carry_is_refused(token: str) -> None:
+    """The token travels in ``Authorization``, which the server reads as Latin-1
+    bytes, trimmed: a token of other characters, or with spaces around it, could
+    never match, so the server refuses it when it starts."""
+    from imagecatalog import InvalidParameterError
+    from imagecatalog.server import CvmServer, make_endpoint
+
+    with pytest.raises(InvalidParameterError, match="printable ASCII"):
+        CvmServer(make_endpoint(), {}, control_token=token)
+
+
 def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "credentials.json"
     bad.write_text(

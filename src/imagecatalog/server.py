@@ -265,9 +265,17 @@ class CvmServer:
         new_endpoint: Callable[[], Endpoint] | None = None,
     ) -> None:
         token: object = control_token
-        if token is not None and (not isinstance(token, str) or len(token) < 16):
+        if token is not None and (
+            not isinstance(token, str)
+            or len(token) < 16
+            or not (token.isascii() and token.isprintable())
+            or token != token.strip()
+        ):
+            # It travels in a header, whose bytes the server reads as Latin-1: any
+            # other token could never match.
             raise InvalidParameterError(
-                "the control token must be a string of 16 characters or more",
+                "the control token must be 16 printable ASCII characters or more, with no "
+                "space around them",
                 parameter="control_token",
                 code=ErrorCode.INVALID_PARAMETER,
             )
