@@ -35,7 +35,7 @@ from tencentcloud.cvm.v20170312 import models
 pytest.importorskip("uvicorn")
 
 from imagecatalog.server import sign
-from tests.http_server import BOB, Server
+from tests.http_server import BOB, Server, doc_block, doc_credentials
 
 
 @pytest.fixture
@@ -546,6 +546,42 @@ def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> No
         assert answer["Error"]["Code"] == "UnknownParameter" and answer["RequestId"]
         status, log = control(server, "GET", "calls")
         assert status == 200 and log["calls"][-1]["Params"] == {"\ud800": 1}
+    finally:
+        server.stop()
+
+
+def test_the_docs_python_and_control_examples_run_as_written(tmp_path: Path) -> None:
+    """docs/server.md's Python SDK example and its control API example (curl),
+    run as written against a server with the page's credentials and control
+    token; only the port is the test's."""
+    token = doc_block("console", "--control-token").split("export TOKEN=")[1].split()[0]
+    server = Server(tmp_path, secrets=doc_credentials(), options=["--control-token", token]).start()
+    endpoint = f"127.0.0.1:{server.port}"
+    try:
+        example = doc_block("python", "cvm_client.CvmClient")
+        assert "127.0.0.1:9000" in example
+        python = subprocess.run(
+            [sys.executable, "-c", example.replace("127.0.0.1:9000", endpoint)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert python.returncode == 0, python.stderr
+        assert int(python.stdout) > 0
+        curl = doc_block("console", "_imagecatalog/faults")
+        assert "127.0.0.1:9000" in curl
+        ran = subprocess.run(
+            ["bash", "-euc", curl.replace("127.0.0.1:9000", endpoint)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout) == {
+            "action": "CreateImage",
+            "code": "RequestLimitExceeded",
+            "times": 2,
+        }
     finally:
         server.stop()
 
