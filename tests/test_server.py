@@ -513,26 +513,27 @@ def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) ->
             Architecture="x86_64",
         )
         image_id = server.client().ImportImage(imported).ImageId
-        holding.start()
-        assert inside.wait(30)
-        advancing.start()
-        time.sleep(1)  # advance is waiting for the store
-        began = time.monotonic()
-        assert control(server, "GET", "health") == (200, {"status": "ok"})
-        assert server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
-        assert time.monotonic() - began < 5
-        assert advancing.is_alive()
-    finally:
-        release.set()
-        holding.join(30)
-        advancing.join(30)
-        repository.close()
-    try:
+        try:
+            holding.start()
+            assert inside.wait(30)
+            advancing.start()
+            time.sleep(1)  # advance is waiting for the store
+            began = time.monotonic()
+            assert control(server, "GET", "health") == (200, {"status": "ok"})
+            assert server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
+            assert time.monotonic() - began < 5
+            assert advancing.is_alive()
+        finally:
+            release.set()
+            holding.join(30)
+            if advancing.ident is not None:
+                advancing.join(30)
         assert advanced and advanced[0][0] == 200, advanced
         described = _request("DescribeImages", ImageIds=[image_id])
         assert server.client().DescribeImages(described).ImageSet[0].ImageState == "NORMAL"
     finally:
         server.stop()
+        repository.close()
 
 
 def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> None:
