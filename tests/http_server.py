@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -24,6 +25,25 @@ SECRETS = {
     "AKIDalice": {"SecretKey": "alice-key", "AccountId": ALICE},
     "AKIDbob": {"SecretKey": "bob-key", "AccountId": BOB},
 }
+
+
+#: The page "Run the fake as a server", whose examples the tests run.
+DOC = Path(__file__).parent.parent / "docs" / "server.md"
+
+
+def doc_credentials() -> dict[str, dict[str, str]]:
+    """The credentials file at the top of docs/server.md."""
+    found = re.search(r"cat > credentials.json <<'EOF'\n(.*?)\nEOF", DOC.read_text("utf-8"), re.S)
+    assert found, "docs/server.md no longer writes a credentials file"
+    secrets: dict[str, dict[str, str]] = json.loads(found.group(1))
+    return secrets
+
+
+def doc_block(language: str, containing: str) -> str:
+    """The one block of *language* in docs/server.md that contains *containing*."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", DOC.read_text("utf-8"), re.S)
+    [block] = [block for block in blocks if containing in block]
+    return str(block)
 
 
 def free_port() -> int:

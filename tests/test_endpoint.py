@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from imagecatalog import ImageService, ImageState, InvalidParameterError, Limits
 from imagecatalog.api_codes import ACTION_CODES, COMMON_CODES, CVM_CODES, is_documented
 from imagecatalog.clocks import DEFAULT_START, VirtualClock
-from imagecatalog.endpoint import DEFAULT_DURATIONS, Endpoint, InjectedError, WorkKind
+from imagecatalog.endpoint import (
+    DEFAULT_DURATIONS,
+    Endpoint,
+    FaultDraw,
+    InjectedError,
+    WorkKind,
+)
 from imagecatalog.exceptions import ImageCatalogError, InvalidImageStateError
 
 ALICE, BOB = "100000000001", "100000000002"
@@ -138,6 +144,36 @@ def test_latency_is_added_through_the_sleep_given() -> None:
     answer(endpoint, "DescribeImages")
     answer(endpoint, "DescribeImages")
     assert slept == [1.75, 0.25]
+
+
+def test_faults_drawn_by_the_caller_are_not_drawn_again() -> None:
+    """A caller that draws a call's faults itself (to wait out their latency
+    without a thread, as the server does) passes them to answer: the endpoint
+    then sleeps for none, and each fault counts the call once."""
+    slept: list[float] = []
+    endpoint = Endpoint(service(), sleep=slept.append)
+    latency = endpoint.inject_latency("DescribeImages", 0.25, times=2)
+    error = endpoint.inject_error("DescribeImages", "RequestLimitExceeded", latency=1.5)
+    drawn = endpoint.draw_faults("DescribeImages")
+    assert drawn == FaultDraw(latency=1.75, code="RequestLimitExceeded", message=error.message)
+    with pytest.raises(InjectedError):
+        endpoint.answer("DescribeImages", {}, caller=ALICE, region="ap-guangzhou", faults=drawn)
+    drawn = endpoint.draw_faults("DescribeImages")
+    assert drawn == FaultDraw(latency=0.25)
+    endpoint.answer("DescribeImages", {}, caller=ALICE, region="ap-guangzhou", faults=drawn)
+    assert slept == [] and latency.fired == 2 and error.fired == 1
+    assert [(c.error_code, c.injected) for c in endpoint.calls] == [
+        ("RequestLimitExceeded", True),
+        (None, False),
+    ]
+    with pytest.raises(InvalidParameterError, match="FaultDraw"):
+        endpoint.answer(
+            "DescribeImages",
+            {},
+            caller=ALICE,
+            region="ap-guangzhou",
+            faults=0.25,  # type: ignore[arg-type]
+        )
 
 
 def test_removing_a_fault_stops_it() -> None:

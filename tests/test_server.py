@@ -13,12 +13,12 @@ InvalidAction, NoSuchVersion, RequestSizeLimitExceeded).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -35,7 +35,7 @@ from tencentcloud.cvm.v20170312 import models
 pytest.importorskip("uvicorn")
 
 from imagecatalog.server import sign
-from tests.http_server import BOB, Server
+from tests.http_server import BOB, Server, doc_block, doc_credentials
 
 
 @pytest.fixture
@@ -368,6 +368,8 @@ def test_the_control_api_refuses_bad_requests_with_reasons(tmp_path: Path) -> No
         ]:
             status, answer = control(server, method, route, body)
             assert status == 400 and answer["error"], (route, body, answer)
+            if route == "advance":  # the server's own way to a virtual clock
+                assert "--virtual-clock" in answer["error"], answer
         assert control(server, "GET", "health", token="")[0] == 401
         assert server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount > 0
     finally:
@@ -435,36 +437,168 @@ def test_what_the_cold_review_found(server: Server) -> None:
     assert " 200 " in reply.split("\r\n", 1)[0] and "RequestSizeLimitExceeded" in reply
 
 
-def test_injected_latency_does_not_hold_a_stopping_server(tmp_path: Path) -> None:
-    import threading
+def test_injected_latency_holds_no_thread_and_a_stopping_server_ends_it(tmp_path: Path) -> None:
+    """Calls waiting out injected latency hold up no one: more of them than any
+    worker pool has threads (asyncio's default has at most 32), and another
+    client is still answered at once.  SIGTERM ends the latency at once: each
+    waiting call then runs and is answered, and the process exits well before
+    the fault's 120 seconds or the shutdown timeout's 60."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    server = Server(tmp_path, options=["--control-token", TOKEN]).start()
+    server = Server(
+        tmp_path, options=["--control-token", TOKEN, "--shutdown-timeout", "60"]
+    ).start()
+    waiting = ThreadPoolExecutor(40)
     try:
         assert (
-            control(server, "POST", "faults", {"action": "DescribeImages", "latency": 30})[0] == 200
+            control(server, "POST", "faults", {"action": "DescribeImages", "latency": 120})[0]
+            == 200
         )
-        assert control(server, "GET", "health", token="")[0] == 401
-        waiting = threading.Thread(
-            target=lambda: _quietly(
-                lambda: server.client().DescribeImages(models.DescribeImagesRequest())
+        slow = [
+            waiting.submit(
+                lambda: server.client().DescribeImages(models.DescribeImagesRequest()).TotalCount
             )
-        )
-        waiting.start()
-        time.sleep(0.5)
+            for _ in range(40)
+        ]
+        time.sleep(1)
         began = time.monotonic()
-        # other clients are not held up by the sleeping call
-        assert control(server, "GET", "health") == (200, {"status": "ok"})
+        quota = server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
+        assert quota.ImageNumQuota == 500
         assert time.monotonic() - began < 5
+        assert not any(call.done() for call in slow)
     finally:
         began = time.monotonic()
-        server.stop()  # --shutdown-timeout 2: not the fault's 30 seconds
-        assert time.monotonic() - began < 15
-        waiting.join(timeout=30)
+        server.stop()
+        stopped = time.monotonic() - began
+        waiting.shutdown(wait=False, cancel_futures=True)
+    assert stopped < 20
+    assert all(call.result(timeout=20) > 0 for call in slow)
 
 
-def _quietly(make: Callable[[], object]) -> None:
-    with contextlib.suppress(TencentCloudSDKException):
-        make()
+def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) -> None:
+    """The control API runs its calls in worker threads, as the API's: ``advance``,
+    which ends work by writing to the store, waits there for a unit of work
+    another process holds, and meanwhile the server still answers health checks
+    and the SDK."""
+    from imagecatalog import ImageService
+    from imagecatalog.sql import SqlImageRepository
+
+    store = f"sqlite:///{tmp_path / 'catalog.db'}"
+    server = Server(
+        tmp_path, store=store, options=["--control-token", TOKEN, "--virtual-clock"]
+    ).start()
+    repository = SqlImageRepository(store)
+    holder = ImageService(repository)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.unit_of_work() as unit:
+            holder.register_account("100000000009")
+            inside.set()
+            release.wait(60)
+            unit.rollback()
+
+    holding = threading.Thread(target=hold, daemon=True)
+    advanced: list[tuple[int, Any]] = []
+    advancing = threading.Thread(
+        target=lambda: advanced.append(control(server, "POST", "advance", {"seconds": 3600}))
+    )
+    try:
+        imported = _request(
+            "ImportImage",
+            ImageName="erp",
+            ImageUrl="https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2",
+            OsType="CentOS",
+            OsVersion="7",
+            Architecture="x86_64",
+        )
+        image_id = server.client().ImportImage(imported).ImageId
+        try:
+            holding.start()
+            assert inside.wait(30)
+            advancing.start()
+            time.sleep(1)  # advance is waiting for the store
+            began = time.monotonic()
+            assert control(server, "GET", "health") == (200, {"status": "ok"})
+            assert server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
+            assert time.monotonic() - began < 5
+            assert advancing.is_alive()
+        finally:
+            release.set()
+            holding.join(30)
+            if advancing.ident is not None:
+                advancing.join(30)
+        assert advanced and advanced[0][0] == 200, advanced
+        described = _request("DescribeImages", ImageIds=[image_id])
+        assert server.client().DescribeImages(described).ImageSet[0].ImageState == "NORMAL"
+    finally:
+        server.stop()
+        repository.close()
+
+
+def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> None:
+    """A lone surrogate (``\\ud800`` in a request's JSON) echoed in an error message
+    or kept in the call log is answered as JSON with it escaped, not with
+    uvicorn's bare HTTP 500."""
+    server = Server(tmp_path, options=["--control-token", TOKEN]).start()
+    try:
+        status, kind, answer = server.raw(b'{"\\ud800": 1}')
+        assert (status, kind) == (200, "application/json")
+        assert answer["Error"]["Code"] == "UnknownParameter" and answer["RequestId"]
+        status, log = control(server, "GET", "calls")
+        assert status == 200 and log["calls"][-1]["Params"] == {"\ud800": 1}
+    finally:
+        server.stop()
+
+
+def test_the_docs_python_and_control_examples_run_as_written(tmp_path: Path) -> None:
+    """docs/server.md's Python SDK example and its control API example (curl),
+    run as written against a server with the page's credentials and control
+    token; only the port is the test's."""
+    token = doc_block("console", "--control-token").split("export TOKEN=")[1].split()[0]
+    server = Server(tmp_path, secrets=doc_credentials(), options=["--control-token", token]).start()
+    endpoint = f"127.0.0.1:{server.port}"
+    try:
+        example = doc_block("python", "cvm_client.CvmClient")
+        assert "127.0.0.1:9000" in example
+        python = subprocess.run(
+            [sys.executable, "-c", example.replace("127.0.0.1:9000", endpoint)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert python.returncode == 0, python.stderr
+        assert int(python.stdout) > 0
+        curl = doc_block("console", "_imagecatalog/faults")
+        assert "127.0.0.1:9000" in curl
+        ran = subprocess.run(
+            ["bash", "-euc", curl.replace("127.0.0.1:9000", endpoint)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout) == {
+            "action": "CreateImage",
+            "code": "RequestLimitExceeded",
+            "times": 2,
+        }
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "token", ["too-short", "jeton-de-contrôle-pour-tests", " control-token-for-tests"]
+)
+def test_a_control_token_no_header_can_carry_is_refused(token: str) -> None:
+    """The token travels in ``Authorization``, which the server reads as Latin-1
+    bytes, trimmed: a token of other characters, or with spaces around it, could
+    never match, so the server refuses it when it starts."""
+    from imagecatalog import InvalidParameterError
+    from imagecatalog.server import CvmServer, make_endpoint
+
+    with pytest.raises(InvalidParameterError, match="printable ASCII"):
+        CvmServer(make_endpoint(), {}, control_token=token)
 
 
 def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:

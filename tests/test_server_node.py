@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_server import SECRETS, Server
+from tests.http_server import SECRETS, Server, doc_block, doc_credentials
 
 pytest.importorskip("uvicorn")
 NODE_DIR = Path(__file__).parent / "node"
@@ -67,3 +67,24 @@ def test_the_node_sdk_works_against_the_server(node_sdk: Path, tmp_path: Path) -
     assert result["duplicate"] == "InvalidImageName.Duplicate"
     assert result["wrongKey"] == "AuthFailure.SignatureFailure"
     assert result["unknownId"] == "AuthFailure.SecretIdNotFound"
+    assert result["expired"] == "AuthFailure.SignatureExpire"  # a client clock 10 min slow
+
+
+def test_the_docs_node_example_runs_as_written(node_sdk: Path, tmp_path: Path) -> None:
+    """docs/server.md's Node.js example, run as written against a server with the
+    page's credentials; only the port is the test's."""
+    example = doc_block("javascript", "tencentcloud-sdk-nodejs-cvm")
+    assert "127.0.0.1:9000" in example
+    server = Server(tmp_path, secrets=doc_credentials()).start()
+    try:
+        ran = subprocess.run(
+            ["node", "-e", example.replace("127.0.0.1:9000", f"127.0.0.1:{server.port}")],
+            cwd=node_sdk,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.stop()
+    assert ran.returncode == 0, ran.stderr
+    assert int(ran.stdout) > 0

@@ -33,7 +33,7 @@ from typing import Any
 import attrs
 import pytest
 
-from tests.http_server import BOB, SECRETS, Server
+from tests.http_server import BOB, DOC, SECRETS, Server, doc_block, doc_credentials
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("trustme")
@@ -43,7 +43,6 @@ pytestmark = pytest.mark.tccli
 ROOT = Path(__file__).parent.parent
 REQUIREMENTS = Path(__file__).parent / "tccli" / "requirements.txt"
 VENV = ROOT / ".tccli-venv"
-DOC = ROOT / "docs" / "server.md"
 #: The port docs/server.md serves on; the tests serve on a free one.
 DOC_ENDPOINT = "127.0.0.1:9443"
 #: What pip says when it cannot reach a package registry at all.
@@ -58,19 +57,9 @@ _SDK_ERROR = re.compile(
 )
 
 
-def doc_credentials() -> dict[str, dict[str, str]]:
-    """The credentials file at the top of docs/server.md."""
-    found = re.search(r"cat > credentials.json <<'EOF'\n(.*?)\nEOF", DOC.read_text("utf-8"), re.S)
-    assert found, "docs/server.md no longer writes a credentials file"
-    secrets: dict[str, dict[str, str]] = json.loads(found.group(1))
-    return secrets
-
-
 def doc_session() -> str:
     """The shell block of docs/server.md that drives tccli."""
-    blocks = re.findall(r"```console\n(.*?)```", DOC.read_text("utf-8"), re.S)
-    [session] = [block for block in blocks if "TENCENTCLOUD_SECRET_ID" in block]
-    return str(session)
+    return doc_block("console", "TENCENTCLOUD_SECRET_ID")
 
 
 @attrs.frozen

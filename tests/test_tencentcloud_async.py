@@ -258,8 +258,9 @@ def test_the_sdks_async_retryer_runs_above_the_mock(network: Network) -> None:
 
 
 def test_injected_latency_holds_the_awaiting_task_not_the_event_loop(network: Network) -> None:
-    """The mock answers in a worker thread (``asyncio.to_thread``, as the server does),
-    so a call slowed by ``inject_latency`` keeps only its own task waiting, as a slow
+    """The mock awaits injected latency and answers in a worker thread
+    (``asyncio.to_thread``), as the server does, so a call slowed by
+    ``inject_latency`` keeps only its own task waiting, as a slow
     network keeps the SDK's awaited ``httpx.AsyncClient.send``: a call made meanwhile is
     answered first, and the slow one still takes its time."""
     seconds = 1.0
@@ -280,6 +281,29 @@ def test_injected_latency_holds_the_awaiting_task_not_the_event_loop(network: Ne
     assert not slow_was_done
     assert took >= seconds
     assert [c.action for c in cvm.calls] == ["DescribeImageQuota", "DescribeImages"]
+    assert network.actions == []
+
+
+def test_calls_waiting_out_injected_latency_hold_no_thread(network: Network) -> None:
+    """The mock awaits injected latency before it answers in a worker thread, so
+    calls waiting it out hold no thread: a hundred at once (more than asyncio's
+    default pool has threads, 32 at most) take the latency once, together."""
+    seconds = 1.0
+
+    async def run() -> float:
+        async with async_client(network) as client:
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                *(client.DescribeImageQuota(request("DescribeImageQuota")) for _ in range(100))
+            )
+            assert all(answer.ImageNumQuota == 500 for answer in answers)
+            return time.monotonic() - started
+
+    with mock_cvm() as cvm:
+        cvm.inject_latency("DescribeImageQuota", seconds)
+        took = asyncio.run(run())
+    assert seconds <= took < 3 * seconds  # in turns of at most 32: 4 s or more
+    assert len(cvm.calls) == 100
     assert network.actions == []
 
 

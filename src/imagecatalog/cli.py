@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--control-token",
         default=None,
-        help="turn on the control API under /_imagecatalog/ (Bearer token, 16+ characters)",
+        help="turn on the control API under /_imagecatalog/ (Bearer token: 16 or more "
+        "printable ASCII characters)",
     )
     serve.add_argument(
         "--ready-after-polls",

@@ -70,6 +70,7 @@ __all__ = [
     "Call",
     "Endpoint",
     "Fault",
+    "FaultDraw",
     "InjectedError",
     "WorkKind",
 ]
@@ -193,6 +194,20 @@ class Fault:
         if self.remaining is not None:
             self.remaining -= 1
         return True
+
+
+@attrs.frozen
+class FaultDraw:
+    """The faults that fired on one call, drawn before it runs
+    (:meth:`Endpoint.draw_faults`): the latency they add, and the error that
+    answers it (None: the call reaches the catalog)."""
+
+    #: Seconds to wait before the call runs (or before its error answers).
+    latency: float = 0.0
+    #: The injected error's code, or None.
+    code: str | None = None
+    #: The injected error's message.
+    message: str = ""
 
 
 @attrs.define
@@ -322,10 +337,16 @@ class Endpoint:
         caller: Account | str,
         region: Region | str,
         request_id: str | None = None,
+        faults: FaultDraw | None = None,
     ) -> str:
         """The whole response of *action* as the API's JSON text; a refusal
         (the catalog's, or an injected one) raises
-        :class:`~imagecatalog.ImageCatalogError`.  The call is logged."""
+        :class:`~imagecatalog.ImageCatalogError`.  The call is logged.
+
+        *faults* are this call's faults when the caller drew them itself with
+        :meth:`draw_faults` and waited out their latency (an asyncio server
+        waits without holding a thread); by default they are drawn here, and
+        their latency slept with the endpoint's *sleep*."""
         given_id: object = request_id
         if given_id is not None and not isinstance(given_id, str):
             raise InvalidParameterError(
@@ -348,9 +369,22 @@ class Endpoint:
             )
             self._log(Call(action, place, account, sent, request_id, str(error.code)))
             raise error
+        given_faults: object = faults
+        if given_faults is not None and not isinstance(given_faults, FaultDraw):
+            raise InvalidParameterError(
+                f"faults are a FaultDraw (Endpoint.draw_faults), not {faults!r}",
+                parameter="faults",
+                value=faults,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         self._settle()  # a virtual clock may have been moved on directly
         try:
-            self._apply_faults(action)
+            if faults is None:
+                faults = self.draw_faults(action)
+                if faults.latency:
+                    self._sleep(faults.latency)
+            if faults.code is not None:
+                raise InjectedError(faults.code, faults.message, action=action)
             text = self.actions.handle_json(
                 action, params, caller=caller, region=region, request_id=request_id
             )
@@ -520,10 +554,11 @@ class Endpoint:
             if fault in self._faults:
                 self._faults.remove(fault)
 
-    def _apply_faults(self, action: str) -> None:
-        """The faults of *action*, in the order they were injected: latency adds
-        up, and the first error that fires answers (the faults after it are
-        not reached by this call)."""
+    def draw_faults(self, action: str) -> FaultDraw:
+        """The faults that fire on a call of *action* now, in the order they were
+        injected: latency adds up, and the first error that fires answers (the
+        faults after it are not reached by this call).  Each fault counts this
+        call, so draw once per call, and pass what was drawn to :meth:`answer`."""
         delay = 0.0
         error: Fault | None = None
         with self._lock:
@@ -534,11 +569,9 @@ class Endpoint:
                         error = fault
                         break
             self._faults = [fault for fault in self._faults if not fault.exhausted]
-        if delay:
-            self._sleep(delay)
-        if error is not None:
-            assert error.code is not None
-            raise InjectedError(error.code, error.message, action=action)
+        if error is None:
+            return FaultDraw(latency=delay)
+        return FaultDraw(latency=delay, code=error.code, message=error.message)
 
     # Work in progress ---------------------------------------------------------------
     #

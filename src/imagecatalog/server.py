@@ -43,7 +43,7 @@ import hmac
 import json
 import logging
 import re
-import threading
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -95,6 +95,12 @@ GRACEFUL_SHUTDOWN = 10
 
 #: Where the control API lives (only with a control token).
 CONTROL = "/_imagecatalog/"
+
+#: The answer to a request that a stopping server cut short.
+_CUT_SHORT = (
+    "the server stopped before the call finished (its shutdown timeout was over); "
+    "whether the call took effect is not known: look, then try again"
+)
 
 _AUTHORIZATION = re.compile(
     r"TC3-HMAC-SHA256 Credential=(?P<secret_id>[^/\s,]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
@@ -257,12 +263,19 @@ class CvmServer:
         max_body: int = MAX_BODY,
         control_token: str | None = None,
         new_endpoint: Callable[[], Endpoint] | None = None,
-        on_shutdown: Callable[[], object] | None = None,
     ) -> None:
         token: object = control_token
-        if token is not None and (not isinstance(token, str) or len(token) < 16):
+        if token is not None and (
+            not isinstance(token, str)
+            or len(token) < 16
+            or not (token.isascii() and token.isprintable())
+            or token != token.strip()
+        ):
+            # It travels in a header, whose bytes the server reads as Latin-1: any
+            # other token could never match.
             raise InvalidParameterError(
-                "the control token must be a string of 16 characters or more",
+                "the control token must be 16 printable ASCII characters or more, with no "
+                "space around them",
                 parameter="control_token",
                 code=ErrorCode.INVALID_PARAMETER,
             )
@@ -272,17 +285,28 @@ class CvmServer:
         self.max_body = max_body
         self._control_token = control_token
         self._new_endpoint = new_endpoint
-        self._on_shutdown = on_shutdown
+        # Set when the server begins to stop: injected latency is waited on it.
+        self._stopping = asyncio.Event()
+
+    def begin_shutdown(self) -> None:
+        """The server is stopping: injected latency being waited out ends now
+        (its calls then run, and answer), and later calls wait for none.
+        :func:`serve` calls it as soon as uvicorn begins to stop (SIGTERM,
+        SIGINT), before it waits for the requests in flight; the ASGI lifespan's
+        shutdown calls it too, for other servers."""
+        self._stopping.set()
 
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._on_shutdown)
+            await _lifespan(receive, send, self.begin_shutdown)
             return
         if scope["type"] != "http":  # websockets and the rest: not this API
             return
         if self._control_token is not None and str(scope.get("path", "")).startswith(CONTROL):
             try:
                 status, answer = await self._control(scope, receive)
+            except asyncio.CancelledError:  # see below
+                status, answer = 503, {"error": _CUT_SHORT}
             except Exception:  # a bug: never a stack trace in an answer
                 _LOG.exception("the control API failed")
                 status, answer = 500, {"error": "an internal error occurred"}
@@ -293,6 +317,15 @@ class CvmServer:
             body = await self._answer(scope, receive, request_id)
         except ImageCatalogError as error:
             body = _error_body(str(error.code), error.message, request_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels a request only when a stopping server's shutdown
+            # timeout is over, and goes on stopping without waiting for it: answer
+            # it as the API would, rather than with uvicorn's bare HTTP 500 (which
+            # the SDKs take for a network failure).  Its call may still be running
+            # in its worker thread until the process ends: the store's transaction
+            # commits whole or not at all, but which cannot be known here.
+            _LOG.warning("request %s was cut short by the server stopping", request_id)
+            body = _error_body("ServiceUnavailable", _CUT_SHORT, request_id)
         except Exception:  # a bug: never a stack trace in an answer
             _LOG.exception("request %s failed", request_id)
             body = _error_body(
@@ -328,7 +361,9 @@ class CvmServer:
             }
         route = (scope["method"], str(scope["path"])[len(CONTROL) :])
         try:
-            return self._route(route, data)
+            # In a worker thread, as the API's calls: a control call may wait for
+            # the store (ending work writes to it) without holding up the server.
+            return await asyncio.to_thread(self._route, route, data)
         except ImageCatalogError as error:
             return 400, {"error": error.message, "code": str(error.code)}
         except Exception:  # a bug: never a stack trace in an answer
@@ -372,6 +407,11 @@ class CvmServer:
             endpoint.fail_next(data.get("kind"), data.get("times", 1))  # type: ignore[arg-type]
             return 200, {}
         if route == ("POST", "advance"):
+            if endpoint.clock is None:
+                return 400, {
+                    "error": "this server's work runs on real time: start it with "
+                    "--virtual-clock to move its clock on"
+                }
             now = endpoint.advance(seconds=data.get("seconds", 0))
             return 200, {"now": now.isoformat()}
         if route == ("POST", "finish-work"):
@@ -469,13 +509,23 @@ class CvmServer:
             params = None
         if not isinstance(params, dict):
             raise ProtocolError("InvalidParameter", "the request body is not a JSON object")
-        # In a worker thread: a call may wait (a SQL store, injected latency) without
-        # holding up the other clients.
+        endpoint = self.endpoint
+        # Injected latency is waited out here, holding no thread (a stopping
+        # server ends it: the call then runs); the call itself runs in a worker
+        # thread, so that one waiting for the store does not hold up the others.
+        drawn = endpoint.draw_faults(action)
+        if drawn.latency:
+            await self._wait(drawn.latency)
         text = await asyncio.to_thread(
-            self.endpoint.answer, action, params, caller=secret.account, region=region,
-            request_id=request_id,
+            endpoint.answer, action, params, caller=secret.account, region=region,
+            request_id=request_id, faults=drawn,
         )  # fmt: skip
         return text.encode("utf-8")
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait *seconds*, or until the server begins to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _authenticate(self, scope: _Scope, headers: Mapping[str, str], body: bytes) -> Secret:
         found = _AUTHORIZATION.fullmatch(headers.get("authorization", "").strip())
@@ -568,7 +618,7 @@ def _call_json(call: Any) -> dict[str, object]:
 
 
 async def _send_json(send: _Send, status: int, answer: object) -> None:
-    body = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8")
+    body = _json(answer, default=str)
     await send(
         {
             "type": "http.response.start",
@@ -630,23 +680,29 @@ async def _drain(receive: _Receive, limit: int) -> None:
 
 
 def _error_body(code: str, message: str, request_id: str) -> bytes:
-    return json.dumps(
+    return _json(
         {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}},
-        ensure_ascii=False,
         separators=(",", ":"),
-    ).encode("utf-8")
+    )
 
 
-async def _lifespan(
-    receive: _Receive, send: _Send, on_shutdown: Callable[[], object] | None
-) -> None:
+def _json(answer: object, **options: Any) -> bytes:
+    """*answer* as JSON in UTF-8; with every character escaped when some text
+    cannot be UTF-8 (a lone surrogate a client sent, \\ud800 in its JSON, echoed
+    in a message or kept in the call log)."""
+    try:
+        return json.dumps(answer, ensure_ascii=False, **options).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(answer, **options).encode("ascii")
+
+
+async def _lifespan(receive: _Receive, send: _Send, on_shutdown: Callable[[], object]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            if on_shutdown is not None:  # ends injected latency still being waited out
-                on_shutdown()
+            on_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -702,9 +758,15 @@ def serve(
     virtual_clock: bool = False,
     shutdown_timeout: int = GRACEFUL_SHUTDOWN,
 ) -> None:
-    """Serve the CVM API on *host*:*port* until interrupted (SIGINT or SIGTERM:
-    requests in flight finish first); over TLS with *certfile* and *keyfile*;
-    with the control API under ``/_imagecatalog/`` when *control_token* is given."""
+    """Serve the CVM API on *host*:*port* until interrupted; over TLS with
+    *certfile* and *keyfile*; with the control API under ``/_imagecatalog/``
+    when *control_token* is given.
+
+    On SIGINT or SIGTERM the server takes no new connection, ends injected
+    latency at once (the calls it held then run), and gives the requests in
+    flight *shutdown_timeout* seconds to finish; one still running then (waiting
+    for the store) is answered ``ServiceUnavailable``, and its transaction is
+    on the store whole or not at all."""
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - the extra is missing
@@ -712,24 +774,14 @@ def serve(
     if (certfile is None) != (keyfile is None):
         raise SystemExit("TLS needs both --certfile and --keyfile")
     secrets = load_credentials(credentials)
-    # Injected latency waits on this, so that a stopping server is not held by it.
-    stopping = threading.Event()
 
     def new_endpoint() -> Endpoint:
         return make_endpoint(
-            None,
-            profile=profile,
-            ready_after_polls=ready_after_polls,
-            virtual_clock=virtual_clock,
-            sleep=stopping.wait,
+            None, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
         )
 
     endpoint = make_endpoint(
-        store,
-        profile=profile,
-        ready_after_polls=ready_after_polls,
-        virtual_clock=virtual_clock,
-        sleep=stopping.wait,
+        store, profile=profile, ready_after_polls=ready_after_polls, virtual_clock=virtual_clock
     )
     for secret in secrets.values():
         endpoint.service.register_account(secret.account, exist_ok=True)
@@ -738,9 +790,16 @@ def serve(
         secrets,
         control_token=control_token,
         new_endpoint=new_endpoint if store is None else None,
-        on_shutdown=stopping.set,
     )
-    uvicorn.run(
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # At once, before uvicorn waits for the requests in flight (its
+            # lifespan shutdown comes only after that wait).
+            app.begin_shutdown()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -752,3 +811,8 @@ def serve(
         # holds a connection open without a request does not hold the server).
         timeout_graceful_shutdown=shutdown_timeout,
     )
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # the port is taken, or TLS cannot start: uvicorn said why
+        raise SystemExit(3)

@@ -69,7 +69,7 @@ from tencentcloud.cvm.v20170312.cvm_client import CvmClient
 from imagecatalog.accounts import Account
 from imagecatalog.clocks import VirtualClock
 from imagecatalog.cvm import CvmActions
-from imagecatalog.endpoint import Call, Endpoint, Fault, WorkKind
+from imagecatalog.endpoint import Call, Endpoint, Fault, FaultDraw, WorkKind
 from imagecatalog.exceptions import ErrorCode, ImageCatalogError, InvalidParameterError
 from imagecatalog.images import Image
 from imagecatalog.limits import Limits
@@ -150,10 +150,19 @@ def _seams() -> list[tuple[type[Any], str, _Make]]:
     return found
 
 
-def _body(mock: MockCvm, client: Any, action: str, params: Mapping[str, Any]) -> str:
-    """The JSON text the provider would send: the answer, or the error's envelope."""
+def _body(
+    mock: MockCvm,
+    client: Any,
+    action: str,
+    params: Mapping[str, Any],
+    faults: FaultDraw | None = None,
+) -> str:
+    """The JSON text the provider would send: the answer, or the error's envelope;
+    *faults* drawn already, by the asyncio client's seam."""
     try:
-        return mock.answer(client, action, params)
+        if faults is None:
+            return mock.answer(client, action, params)
+        return mock.answer(client, action, params, faults=faults)
     except TencentCloudSDKException as error:
         body = {
             "Response": {
@@ -188,9 +197,10 @@ def _seam(original: Callable[..., Any]) -> Callable[..., Any]:
 def _async_seam(original: Callable[..., Any]) -> Callable[..., Any]:
     """The replacement of the asyncio ``AbstractClient._inter_build_request`` while
     a mock is active: for a client of the CVM service, an interceptor that answers
-    (in a worker thread, as the server does, so that injected latency holds up the
-    awaiting task and not the event loop) with the HTTP answer the SDK reads, an
-    ``httpx.Response`` (``ApiResponse``) with the provider's JSON, status 200."""
+    with the HTTP answer the SDK reads, an ``httpx.Response`` (``ApiResponse``) with
+    the provider's JSON, status 200.  As the server does, it awaits injected latency
+    (holding up the awaiting task only, and no thread), then answers in a worker
+    thread (a call may wait for the store)."""
     from tencentcloud.common.http.request_async import ApiResponse
 
     def build(
@@ -208,7 +218,11 @@ def _async_seam(original: Callable[..., Any]) -> Callable[..., Any]:
                 return await original(client, action, params, headers, opts)(chain)
             if headers is not None and not isinstance(headers, dict):
                 raise TencentCloudSDKException("ClientError", "headers must be a dict.")
-            text = await asyncio.to_thread(_body, _ACTIVE[-1], client, action, params)
+            mock = _ACTIVE[-1]
+            drawn = mock.endpoint.draw_faults(action)
+            if drawn.latency:
+                await asyncio.sleep(drawn.latency)
+            text = await asyncio.to_thread(_body, mock, client, action, params, drawn)
             return ApiResponse(
                 200, headers={"Content-Type": "application/json"}, content=text.encode("utf-8")
             )
@@ -394,8 +408,17 @@ class MockCvm:
         secret_id = getattr(getattr(client, "credential", None), "secret_id", None)
         return self.credentials.get(secret_id, self.account) if secret_id else self.account
 
-    def answer(self, client: CvmClient, action: str, params: Mapping[str, Any]) -> str:
-        """The JSON body the provider would send for *action*, or the SDK's exception."""
+    def answer(
+        self,
+        client: CvmClient,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        faults: FaultDraw | None = None,
+    ) -> str:
+        """The JSON body the provider would send for *action*, or the SDK's
+        exception; *faults* as for :meth:`Endpoint.answer
+        <imagecatalog.endpoint.Endpoint.answer>`."""
         request_id = str(uuid.uuid4())
         try:
             return self.endpoint.answer(
@@ -404,6 +427,7 @@ class MockCvm:
                 caller=self.account_for(client),
                 region=client.region,
                 request_id=request_id,
+                faults=faults,
             )
         except ImageCatalogError as error:
             raise TencentCloudSDKException(str(error.code), error.message, request_id) from None

@@ -24,6 +24,26 @@ async function code(promise) {
   }
 }
 
+// The SDK signs the time of `new Date()` (HttpConnection.doRequestWithSign3): run
+// *make* with a clock *seconds* slow, as on a client whose clock is off.
+async function withClockBehind(seconds, make) {
+  const RealDate = Date;
+  global.Date = class extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() - seconds * 1000);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() - seconds * 1000;
+    }
+  };
+  try {
+    return await make();
+  } finally {
+    global.Date = RealDate;
+  }
+}
+
 async function main() {
   const guangzhou = client("ap-guangzhou");
   const listing = await guangzhou.DescribeImages({ Limit: 100 });
@@ -52,6 +72,7 @@ async function main() {
     ),
     wrongKey: await code(client("ap-guangzhou", "not-the-key").DescribeImages({})),
     unknownId: await code(client("ap-guangzhou", "x", "AKIDnobody").DescribeImages({})),
+    expired: await withClockBehind(600, () => code(guangzhou.DescribeImages({}))),
   };
   process.stdout.write(JSON.stringify(result));
 }
