@@ -601,6 +601,75 @@ def test_a_control_token_no_header_can_carry_is_refused(token: str) -> None:
         CvmServer(make_endpoint(), {}, control_token=token)
 
 
+@pytest.mark.parametrize("workers", [0, 257, True, "8"])
+def test_the_worker_count_is_checked(workers: object) -> None:
+    from imagecatalog import InvalidParameterError
+    from imagecatalog.server import CvmServer, make_endpoint
+
+    with pytest.raises(InvalidParameterError, match="from 1 to 256"):
+        CvmServer(make_endpoint(), {}, workers=workers)  # type: ignore[arg-type]
+
+
+def test_writes_waiting_for_the_store_hold_no_read_up(tmp_path: Path) -> None:
+    """Catalog calls run in the server's own pool of workers (16 by default), not
+    asyncio's few default threads: while another process holds the SQLite file's
+    write lock, ten writes wait in the server for it, and a read still answers at
+    once (reads take no lock); when the lock is let go, every write succeeds."""
+    from imagecatalog import ImageService
+    from imagecatalog.sql import SqlImageRepository
+
+    store = f"sqlite:///{tmp_path / 'catalog.db'}"
+    server = Server(tmp_path, store=store).start()
+    repository = SqlImageRepository(store)
+    holder = ImageService(repository)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.unit_of_work() as unit:
+            holder.register_account("100000000009")
+            inside.set()
+            release.wait(60)
+            unit.rollback()
+
+    answers: list[object] = []
+
+    def write(number: int) -> None:
+        request = _request(
+            "ImportImage",
+            ImageName=f"erp-{number}",
+            ImageUrl="https://images-1250000000.cos.ap-guangzhou.myqcloud.com/erp.qcow2",
+            OsType="CentOS",
+            OsVersion="7",
+            Architecture="x86_64",
+        )
+        try:
+            answers.append(server.client().ImportImage(request).ImageId)
+        except Exception as error:
+            answers.append(error)
+
+    holding = threading.Thread(target=hold, daemon=True)
+    writers = [threading.Thread(target=write, args=(n,), daemon=True) for n in range(10)]
+    try:
+        holding.start()
+        assert inside.wait(30)
+        for writer in writers:
+            writer.start()
+        time.sleep(1.5)  # the writes are waiting in the server for the file's lock
+        assert not answers
+        began = time.monotonic()
+        quota = server.client().DescribeImageQuota(models.DescribeImageQuotaRequest())
+        assert time.monotonic() - began < 5
+        assert quota.ImageNumQuota == 500
+    finally:
+        release.set()
+        holding.join(30)
+        for writer in writers:
+            writer.join(60)
+        server.stop()
+        repository.close()
+    assert len(answers) == 10 and all(isinstance(answer, str) for answer in answers), answers
+
+
 def test_a_bad_credentials_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "credentials.json"
     bad.write_text(

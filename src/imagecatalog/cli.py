@@ -66,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=10,
         help="seconds requests in flight get to finish on SIGTERM (default 10)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=16,
+        help="threads that make catalog calls (default 16: the SQL store's connections, "
+        "and one more)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         run_demo(seed=arguments.seed)
@@ -86,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ready_after_polls=arguments.ready_after_polls,
                 virtual_clock=arguments.virtual_clock,
                 shutdown_timeout=arguments.shutdown_timeout,
+                workers=arguments.workers,
             )
         except (ImageCatalogError, OSError) as error:  # a bad file or option: one line
             parser.exit(2, f"imagecatalog serve: {error}\n")

@@ -37,7 +37,9 @@ One action layer answers both this server and the in-process SDK fake
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -49,7 +51,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -62,6 +64,7 @@ __all__ = [
     "API_VERSION",
     "MAX_BODY",
     "MAX_CLOCK_SKEW",
+    "WORKERS",
     "AuthError",
     "CvmServer",
     "ProtocolError",
@@ -92,6 +95,11 @@ _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 #: Seconds a stopping server waits for requests in flight.
 GRACEFUL_SHUTDOWN = 10
+#: Threads that make catalog calls, by default: as many as the SQL store's pool
+#: has connections (5 kept and 10 more when busy), and one more.
+WORKERS = 16
+
+_T = TypeVar("_T")
 
 #: Where the control API lives (only with a control token).
 CONTROL = "/_imagecatalog/"
@@ -263,7 +271,17 @@ class CvmServer:
         max_body: int = MAX_BODY,
         control_token: str | None = None,
         new_endpoint: Callable[[], Endpoint] | None = None,
+        workers: int = WORKERS,
     ) -> None:
+        count: object = workers
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 256:
+            raise InvalidParameterError(
+                f"workers is the number of threads that make catalog calls, from 1 to 256, "
+                f"not {workers!r}",
+                parameter="workers",
+                value=workers,
+                code=ErrorCode.INVALID_PARAMETER,
+            )
         token: object = control_token
         if token is not None and (
             not isinstance(token, str)
@@ -287,6 +305,13 @@ class CvmServer:
         self._new_endpoint = new_endpoint
         # Set when the server begins to stop: injected latency is waited on it.
         self._stopping = asyncio.Event()
+        # Catalog calls run here: a pool of its own, so that calls waiting for a
+        # store's lock (up to its lock_timeout) do not use up asyncio's default
+        # pool (a few threads) and hold up every other call.
+        self.workers = workers
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="imagecatalog-call"
+        )
 
     def begin_shutdown(self) -> None:
         """The server is stopping: injected latency being waited out ends now
@@ -363,7 +388,7 @@ class CvmServer:
         try:
             # In a worker thread, as the API's calls: a control call may wait for
             # the store (ending work writes to it) without holding up the server.
-            return await asyncio.to_thread(self._route, route, data)
+            return await self._in_worker(self._route, route, data)
         except ImageCatalogError as error:
             return 400, {"error": error.message, "code": str(error.code)}
         except Exception:  # a bug: never a stack trace in an answer
@@ -516,11 +541,18 @@ class CvmServer:
         drawn = endpoint.draw_faults(action)
         if drawn.latency:
             await self._wait(drawn.latency)
-        text = await asyncio.to_thread(
-            endpoint.answer, action, params, caller=secret.account, region=region,
-            request_id=request_id, faults=drawn,
+        text = await self._in_worker(
+            functools.partial(
+                endpoint.answer, action, params, caller=secret.account, region=region,
+                request_id=request_id, faults=drawn,
+            )
         )  # fmt: skip
         return text.encode("utf-8")
+
+    async def _in_worker(self, call: Callable[..., _T], *args: Any) -> _T:
+        """*call* made in one of the server's worker threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(call, *args))
 
     async def _wait(self, seconds: float) -> None:
         """Wait *seconds*, or until the server begins to stop."""
@@ -757,10 +789,11 @@ def serve(
     ready_after_polls: int | None = None,
     virtual_clock: bool = False,
     shutdown_timeout: int = GRACEFUL_SHUTDOWN,
+    workers: int = WORKERS,
 ) -> None:
     """Serve the CVM API on *host*:*port* until interrupted; over TLS with
     *certfile* and *keyfile*; with the control API under ``/_imagecatalog/``
-    when *control_token* is given.
+    when *control_token* is given; catalog calls made by *workers* threads.
 
     On SIGINT or SIGTERM the server takes no new connection, ends injected
     latency at once (the calls it held then run), and gives the requests in
@@ -790,6 +823,7 @@ def serve(
         secrets,
         control_token=control_token,
         new_endpoint=new_endpoint if store is None else None,
+        workers=workers,
     )
 
     class Server(uvicorn.Server):
