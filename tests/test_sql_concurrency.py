@@ -3,7 +3,9 @@ their rules read, lost connections are typed errors that change nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from imagecatalog import (
     StoreError,
     StoreUnavailableError,
 )
+from imagecatalog.invariants import catalog_violations
 from imagecatalog.sql import SqlImageRepository, account_lock_key, catalog_lock_key
 from imagecatalog.testing import catalog_state
 from tests.support import PostgresSchemas
@@ -405,7 +408,7 @@ def test_a_connection_lost_in_the_middle_of_a_call_changes_nothing(
         share_twice_losing_the_connection_between()
     assert raised.value.code == "ServiceUnavailable"
     assert raised.value.outcome_unknown is False
-    assert "try again" in str(raised.value)
+    assert "do the whole unit again" in str(raised.value)
     assert catalog_state(service) == before
     service.share_image(ALICE, web, [DAVE])
     assert [share.account.id for share in service.share_permissions(ALICE, web)] == [DAVE]
@@ -537,3 +540,295 @@ def test_values_written_into_the_opening_round_trip_are_quoted() -> None:
     assert f"pg_advisory_xact_lock({account_lock_key(ALICE)})" in text
     assert "'x''; DROP TABLE ic_images; --'" in text
     assert text.startswith("BEGIN; SELECT pg_advisory_xact_lock_shared(")
+
+
+# What the cold review found ---------------------------------------------------------------
+
+
+@needs_postgres
+def test_an_unreadable_row_at_the_opening_round_trip_leaves_no_lock(
+    pg_store: SqlImageRepository,
+) -> None:
+    """A unit of work that cannot read a row it fetched as it began (here a state
+    changed behind the store's back) gives its connection back at once: while the
+    error and its traceback live on, Alice's lock and the catalog's are free."""
+    service, web, _ = _catalog(pg_store)
+    with pg_store.engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE ic_images SET state = 'MELTED' WHERE id = '{web}'")
+    with pytest.raises(StoreError, match=web) as raised:  # kept, as a log would keep it
+        service.share_image(ALICE, web, [CAROL])
+    url = pg_store.engine.url.render_as_string(hide_password=False)
+    with SqlImageRepository(url, lock_timeout=1) as other:
+        ImageService(other).register_account(ALICE, exist_ok=True)
+        ImageService(other).share_image(ALICE, _import(ImageService(other), ALICE, "x"), [BOB])
+    assert raised.value is not None
+
+
+@needs_postgres
+@pytest.mark.parametrize("barrier", ["a new store", "a DryRun"])
+def test_opening_a_store_or_a_dry_run_holds_no_other_owner_back(
+    pg_store: SqlImageRepository, barrier: str
+) -> None:
+    """Neither opening another store on the catalog (its schema is current: it is
+    only read) nor a DryRun (a unit of work for its caller) takes the whole
+    catalog's lock, so while Alice's unit of work is open, Bob's share still
+    commits at once (PostgreSQL queues new shared requests behind a waiting
+    exclusive one: a whole-catalog request would hold every owner back)."""
+    from imagecatalog.cvm import CvmActions
+
+    service, web, bobs = _catalog(pg_store)
+    daves = _import(service, DAVE, "dave-web")
+    url = pg_store.engine.url.render_as_string(hide_password=False)
+    calls: dict[str, Callable[[], object]] = {
+        "a new store": lambda: SqlImageRepository(url).close(),
+        "a DryRun": lambda: CvmActions(service).handle(
+            "DeleteImages",
+            {"ImageIds": [daves], "DryRun": True},
+            caller=DAVE,
+            region=REGION,
+        ),
+    }
+    held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+    waiter, answer = _in_thread(calls[barrier])
+    try:
+        waiter.join(PROMPTLY)
+        assert not waiter.is_alive(), f"{barrier} waited for Alice's unit of work"
+        started = time.monotonic()
+        service.share_image(BOB, bobs, [CAROL])
+        assert time.monotonic() - started < BLOCKED
+    finally:
+        held.release()
+    assert not [error for error in answer if isinstance(error, BaseException)], answer
+
+
+def test_a_process_forked_from_another_draws_other_ids() -> None:
+    """A service's unseeded ID generator draws anew in a forked child, so processes
+    forked from one parent (a pre-forking server) never draw the same new IDs for
+    the owners they write for at once; a seeded one repeats itself, by design."""
+    import multiprocessing
+
+    from imagecatalog._ids import IdGenerator
+
+    unseeded, seeded = IdGenerator(), IdGenerator(seed=7)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+
+    def draw() -> None:
+        results.put((unseeded.new("img", lambda _: False), seeded.new("img", lambda _: False)))
+
+    child = context.Process(target=draw)
+    child.start()
+    child_unseeded, child_seeded = results.get(timeout=PROMPTLY)
+    child.join(PROMPTLY)
+    assert child_unseeded != unseeded.new("img", lambda _: False)
+    assert child_seeded == seeded.new("img", lambda _: False)
+
+
+def test_a_share_after_a_cancel_comes_last(store: SqlImageRepository) -> None:
+    """A share's position follows every share the image ever had: share Erin and
+    Dave, cancel Erin, share Carol: Dave then Carol (a reused position would put
+    Carol first)."""
+    service, web, _ = _catalog(store)
+    erin = "100000000005"
+    service.register_account(erin)
+    service.share_image(ALICE, web, [erin, DAVE])
+    service.unshare_image(ALICE, web, [erin])
+    service.share_image(ALICE, web, [CAROL])
+    assert [share.account.id for share in service.share_permissions(ALICE, web)] == [DAVE, CAROL]
+
+
+def test_an_account_registered_in_a_unit_rolled_back_is_never_known(
+    store: SqlImageRepository,
+) -> None:
+    """Inside a unit of work the store sees its own new account; after a savepoint
+    of the unit rolled back (it forgets what it read) and the unit is rolled back,
+    the account does not exist: the store never remembered it as known."""
+    service = ImageService(store)
+    with service.unit_of_work() as work:
+        service.register_account(BOB)
+        with contextlib.suppress(RuntimeError), service.unit_of_work():
+            raise RuntimeError("undo this block")
+        assert store.account_exists(BOB)
+        work.rollback()
+    assert not store.account_exists(BOB)
+
+
+def _once_before(engine: sa.Engine, pattern: str, action: Callable[[], object]) -> list[int]:
+    """Run *action* (in another thread, waited for) just before the first statement
+    matching *pattern* is sent on *engine*; the list says whether it ran."""
+    fired: list[int] = []
+
+    def hook(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not fired and re.search(pattern, statement, re.S):
+            fired.append(1)
+            thread = threading.Thread(target=action)
+            thread.start()
+            thread.join(PROMPTLY)
+
+    sa.event.listen(engine, "before_cursor_execute", hook)
+    return fired
+
+
+@needs_postgres
+def test_an_export_reads_one_snapshot(postgres: PostgresSchemas) -> None:
+    """``contents()`` reads accounts, images and instances in one snapshot: an
+    account and its image added by another process between its statements are in
+    none of its answers (else an image of an unknown account)."""
+    url = postgres.url_for_new_schema()
+    with SqlImageRepository(url) as store, SqlImageRepository(url) as elsewhere:
+        service, other = ImageService(store), ImageService(elsewhere)
+        service.register_account(ALICE)
+
+        def add() -> None:
+            other.register_account(CAROL)
+            _import(other, CAROL, "web")
+
+        fired = _once_before(store.engine, r"FROM ic_images.*ORDER BY ic_images.created_at", add)
+        contents = service.contents()
+        assert fired and catalog_violations(contents) == []
+        assert [profile.id for profile in contents.accounts] == [ALICE]
+
+
+@needs_postgres
+def test_a_listing_of_several_groups_reads_one_snapshot(postgres: PostgresSchemas) -> None:
+    """A public image published and Bob's image shared with Alice, in one unit of
+    work of another process, just before Alice's listing is sent: her page shows
+    both or neither, and its total counts what it shows."""
+    url = postgres.url_for_new_schema()
+    with SqlImageRepository(url) as store, SqlImageRepository(url) as elsewhere:
+        service, other = ImageService(store), ImageService(elsewhere)
+        for account in (ALICE, BOB):
+            service.register_account(account)
+        bobs = _import(service, BOB, "bob-web")
+
+        def publish_and_share() -> None:
+            with other.unit_of_work():
+                other.provider.publish_public_image(
+                    REGION,
+                    name="New",
+                    os_type="Linux",
+                    platform="Ubuntu",
+                    os_name="Ubuntu",
+                    architecture="x86_64",
+                    size_gb=20,
+                )
+                other.share_image(BOB, bobs, [ALICE])
+
+        fired = _once_before(store.engine, r"ic_shares\.account_id", publish_and_share)
+        page = service.describe_images(ALICE, REGION)
+        kinds = [kind.value for kind in page.kinds]
+        assert fired
+        assert ("PUBLIC_IMAGE" in kinds) == ("SHARED_IMAGE" in kinds), kinds
+        assert page.total_count == len(page.items)
+
+
+def test_the_account_locks_are_taken_in_ascending_order() -> None:
+    """Every unit of work takes its accounts' locks in ascending order of key (the
+    order that makes a deadlock impossible), whatever order the accounts come in."""
+    from imagecatalog.sql import _begin_text
+
+    accounts = frozenset(f"1000000000{n:02d}" for n in range(20))
+    text = _begin_text(accounts, (), None)
+    keys = [int(key) for key in re.findall(r"pg_advisory_xact_lock\((-?\d+)\)", text)]
+    assert keys == sorted(account_lock_key(account) for account in accounts)
+    assert len(keys) == 20
+
+
+@needs_postgres
+def test_open_accounts_two_owners_registering_one_account_take_turns(
+    postgres: PostgresSchemas,
+) -> None:
+    """With open accounts, Alice's and Bob's shares both register Carol: each locks
+    Carol, so Bob's waits for Alice's unit of work, then succeeds (neither fails on
+    the account row both would insert)."""
+    with SqlImageRepository(postgres.url_for_new_schema()) as store:
+        service = ImageService(store, strict_accounts=False)
+        web, bobs = _import(service, ALICE, "web"), _import(service, BOB, "web")
+        held = Held(
+            service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE, CAROL]
+        )
+        bob, answer = _in_thread(lambda: service.share_image(BOB, bobs, [CAROL]))
+        try:
+            bob.join(BLOCKED)
+            assert bob.is_alive(), "Bob's share did not wait for Carol's lock"
+        finally:
+            held.release()
+        bob.join(PROMPTLY)
+        assert not isinstance(answer[0], BaseException), answer
+        assert [share.account.id for share in service.share_permissions(BOB, bobs)] == [CAROL]
+
+
+@needs_postgres
+def test_a_unit_of_work_whose_connection_was_lost_says_it_never_committed(
+    named_pg_store: SqlImageRepository,
+) -> None:
+    """A call inside a unit of work met a lost connection (and the caller went on):
+    the unit, ending, raises StoreUnavailableError with outcome_unknown False (no
+    COMMIT could be sent), and the catalog is as it was."""
+    service, web, _ = _catalog(named_pg_store)
+
+    def unit() -> None:
+        with service.unit_of_work(accounts=[ALICE]):
+            service.share_image(ALICE, web, [CAROL])
+            assert _terminate_others(named_pg_store) >= 1
+            with pytest.raises(StoreUnavailableError) as first:
+                service.share_image(ALICE, web, [DAVE])
+            assert first.value.outcome_unknown is False
+
+    with pytest.raises(StoreUnavailableError, match=r"rolled all of it back") as raised:
+        unit()
+    assert raised.value.outcome_unknown is False
+    assert service.share_permissions(ALICE, web) == ()
+
+
+@needs_postgres
+def test_a_connection_lost_while_committing_is_an_unknown_outcome(
+    named_pg_store: SqlImageRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies as the call commits: the database applied all of it or
+    none, which only a read can tell: outcome_unknown is True."""
+    from imagecatalog.sql import _Unit
+
+    service, web, _ = _catalog(named_pg_store)
+    commit = _Unit.commit
+
+    def dying_commit(unit: _Unit) -> None:
+        _terminate_others(named_pg_store)
+        commit(unit)
+
+    monkeypatch.setattr(_Unit, "commit", dying_commit)
+    with pytest.raises(StoreUnavailableError, match="read the catalog") as raised:
+        service.share_image(ALICE, web, [CAROL])
+    assert raised.value.outcome_unknown is True
+
+
+@needs_postgres
+def test_an_export_after_a_restart_reconnects_unseen(named_pg_store: SqlImageRepository) -> None:
+    """An export's snapshot finds its pooled connection dead at its first statement
+    (the server restarted): nothing was read yet, so it takes a new one."""
+    service, _, _ = _catalog(named_pg_store)
+    before = service.contents()
+    assert _terminate_others(named_pg_store) >= 1
+    assert service.contents() == before
+
+
+def test_database_failures_are_classified_by_what_the_database_says() -> None:
+    """A PostgreSQL error is classified by its SQLSTATE (lock timeout, deadlock,
+    serialization failure, connection classes: try again; any other: a fault to
+    look into, whatever its message says); a message-less error is still reported."""
+    from imagecatalog.sql import _store_error
+
+    class DriverError(Exception):
+        def __init__(self, message: str, sqlstate: str | None) -> None:
+            super().__init__(message)
+            self.sqlstate = sqlstate
+
+    def error(message: str, sqlstate: str | None) -> sa.exc.SQLAlchemyError:
+        return sa.exc.OperationalError("SELECT 1", {}, DriverError(message, sqlstate))
+
+    for state in ("55P03", "40P01", "40001", "08006", "53300", "57P01"):
+        assert isinstance(_store_error(error("no", state)), StoreUnavailableError), state
+    refused = _store_error(error("could not connect to the connection pool", "42P01"))
+    assert type(refused) is StoreError and "look into the database" in str(refused)
+    assert type(_store_error(error("", None))) is StoreError
+    assert isinstance(_store_error(error("database is locked", None)), StoreUnavailableError)

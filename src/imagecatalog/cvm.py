@@ -330,7 +330,9 @@ class CvmActions:
         body["RequestId"] = request_id
         return json.dumps({"Response": body}, separators=(",", ":"))
 
-    def _dry_run(self, params: Mapping[str, Any], call: Callable[[], _T]) -> _T | None:
+    def _dry_run(
+        self, params: Mapping[str, Any], caller: Account, call: Callable[[], _T]
+    ) -> _T | None:
         """Make *call*; with ``DryRun``, make it in a unit of work that is then
         undone, and return None: the action answers only its ``RequestId``.
 
@@ -341,7 +343,9 @@ class CvmActions:
         """
         if not _param(params, "DryRun", bool, False):
             return call()
-        with self.service.unit_of_work() as work:
+        # A unit of work for the caller alone (no action with DryRun registers
+        # another account): other owners' writes go on meanwhile.
+        with self.service.unit_of_work(accounts=[caller]) as work:
             call()
             work.rollback()
         return None
@@ -449,7 +453,7 @@ class CvmActions:
                     )
                 return image
 
-        image = self._dry_run(params, create)
+        image = self._dry_run(params, caller, create)
         if image is None:
             return {}
         self._began([image])
@@ -471,6 +475,7 @@ class CvmActions:
         family = _param(params, "ImageFamily", str)
         image = self._dry_run(
             params,
+            caller,
             lambda: self.service.import_image(
                 caller,
                 region,
@@ -524,6 +529,7 @@ class CvmActions:
         kms_key_id = _param(params, "KmsKeyId", str)
         copies = self._dry_run(
             params,
+            caller,
             lambda: self.service.copy_image(
                 caller,
                 image_ids[0],
@@ -596,6 +602,7 @@ class CvmActions:
         _param(params, "DeleteBindedSnap", bool, False)  # the fake keeps no snapshots
         self._dry_run(
             params,
+            caller,
             lambda: self.service.delete_images(caller, image_ids, region=region),
         )
         return {}
@@ -631,7 +638,7 @@ class CvmActions:
                     for _ in range(count)
                 ]
 
-        launched = self._dry_run(params, run)
+        launched = self._dry_run(params, caller, run)
         return {} if launched is None else {"InstanceIdSet": launched}
 
     def _describe_image_from_family(

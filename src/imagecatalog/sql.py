@@ -313,7 +313,16 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     def _open(self, *, create: bool, migrate: bool) -> None:
         """Check the schema's version; create or migrate it, in one transaction (on
-        PostgreSQL under the catalog's lock and 0.1.x's, both exclusive)."""
+        PostgreSQL under the catalog's lock and 0.1.x's, both exclusive).  A schema
+        already this release's is only read, with no lock: opening a store holds
+        no other process's writes back."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(imagecatalog_reading=True)  # SQLite: no lock
+                if _schema_version(connection) == SCHEMA_VERSION:
+                    return
+        except sa.exc.SQLAlchemyError as error:
+            raise _store_error(error) from error
         with self._writing(None, legacy=True):
             connection = self._unit().connection
             found = _schema_version(connection)
@@ -415,7 +424,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
             except BaseException as error:
                 current.forget()  # what it remembers may be writes the savepoint undid
                 if isinstance(error, sa.exc.SQLAlchemyError):
-                    raise _store_error(error) from error
+                    raise _store_error(error, in_unit=True) from error
                 raise
             return
         with self._single_connection_lock:
@@ -431,6 +440,15 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 unit.rollback()
                 raise
             else:
+                if connection.invalidated or _broken(connection):
+                    # Lost before it could commit (a call of the unit said so): the
+                    # database rolled it back; COMMIT was never sent.
+                    raise StoreUnavailableError(
+                        "the connection to the database was lost before this unit of work "
+                        "could commit: the database rolled all of it back; do the whole "
+                        "unit of work again",
+                        outcome_unknown=False,
+                    )
                 try:
                     unit.commit()
                 except _FAILURES as error:
@@ -460,13 +478,13 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 return _Unit(connection, scope=scope)
             except _FAILURES as error:
                 wrapped = _wrapped(error, connection)
-                if connection is not None:
-                    _rollback(connection)
-                    with contextlib.suppress(sa.exc.SQLAlchemyError):
-                        connection.close()
+                _discard(connection)
                 if attempt == 1 and _connection_lost(wrapped):
                     continue
                 raise _store_error(wrapped) from error
+            except BaseException:  # a row it cannot read, an interrupt: no lock kept
+                _discard(connection)
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _begin_for_accounts(
@@ -508,6 +526,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         statement its own snapshot, no transaction to begin or end) or, for a
         *snapshot*, in a read-only repeatable-read transaction; on SQLite in a
         deferred transaction (in WAL mode, a snapshot no writer blocks)."""
+        connection: Connection | None = None
         try:
             connection = self._engine.connect()
             if self._postgres and snapshot:
@@ -522,7 +541,11 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 connection.begin()
             return connection
         except sa.exc.SQLAlchemyError as error:
+            _discard(connection)
             raise _store_error(error) from error
+        except BaseException:
+            _discard(connection)
+            raise
 
     def _unit(self) -> _Unit:
         unit: _Unit | None = getattr(self._local, "unit", None)
@@ -552,16 +575,18 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     def _run(self, unit: _Unit, statement: Executable, params: Any = None) -> Any:
         """*statement*'s result on *unit*'s connection, with *params*.  In a block of
-        reads on PostgreSQL, where each statement stands alone, a connection the
-        database dropped is replaced and the statement sent again, once."""
+        reads, a connection the database dropped is replaced and the statement sent
+        again, once, where nothing is lost by it: on PostgreSQL, where each statement
+        stands alone, or at a snapshot's first statement."""
+        first, unit.fresh = unit.fresh, False
         try:
             return unit.connection.execute(statement, params)
         except sa.exc.DBAPIError as error:
-            if not (unit.standalone and _connection_lost(error)):
+            if not ((unit.standalone or (first and unit.reading)) and _connection_lost(error)):
                 raise
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 unit.connection.close()
-            unit.connection = self._connect(reading=True)
+            unit.connection = self._connect(reading=True, snapshot=not unit.standalone)
             return unit.connection.execute(statement, params)
 
     # Accounts -----------------------------------------------------------------------
@@ -856,6 +881,7 @@ class _Unit:
         "added_accounts",
         "connection",
         "driver",
+        "fresh",
         "images",
         "reading",
         "scope",
@@ -879,6 +905,8 @@ class _Unit:
         self.reading = reading
         #: Each statement stands alone (autocommit): one may be sent again.
         self.standalone = False
+        #: No statement was sent on it yet.
+        self.fresh = True
         #: What it has read or written, while it lasts (a write only: reads stand alone).
         self.accounts: dict[str, AccountProfile | None] = {}
         self.images: dict[str, _Loaded] = {}
@@ -1326,17 +1354,26 @@ def _instance(row: Any) -> Instance:
     return instance_from_record(from_data(data, InstanceRecord))
 
 
-def _store_error(error: sa.exc.SQLAlchemyError, *, committing: bool = False) -> StoreError:
+def _store_error(
+    error: sa.exc.SQLAlchemyError, *, committing: bool = False, in_unit: bool = False
+) -> StoreError:
     """A database failure, as the catalog's own error: :class:`StoreUnavailableError`
     when the database could not be reached, was lost or was too busy (try again),
-    else :class:`StoreError`."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    what = f"{type(error).__name__}: {reason}"
+    else :class:`StoreError` (a fault to look into, which a retry would meet again).
+    *in_unit*: the call was part of a larger unit of work, which is lost with it."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    what = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    again = (
+        "the unit of work this call is part of is lost with it: do the whole unit again"
+        if in_unit
+        else "try again (the next call opens a new connection)"
+    )
     unavailable = _unavailable(error)
     if unavailable is None:
         return StoreError(
-            f"the database failed ({what}); the call was rolled back "
-            "and changed nothing: check the database, then try again"
+            f"the database failed ({what}); the call was rolled back and changed nothing. "
+            "This is not the call's fault, and trying again will likely fail the same way: "
+            "look into the database (its log, its schema, its disk)"
         )
     if committing and _connection_lost(error):
         return StoreUnavailableError(
@@ -1346,8 +1383,7 @@ def _store_error(error: sa.exc.SQLAlchemyError, *, committing: bool = False) -> 
             outcome_unknown=True,
         )
     return StoreUnavailableError(
-        f"{unavailable} ({what}); the call was rolled back and changed nothing: try again "
-        "(the next call opens a new connection)",
+        f"{unavailable} ({what}); the call was rolled back and changed nothing: {again}",
         outcome_unknown=False,
     )
 
@@ -1355,6 +1391,8 @@ def _store_error(error: sa.exc.SQLAlchemyError, *, committing: bool = False) -> 
 #: PostgreSQL's SQLSTATE classes and codes of a database that is away or busy.
 _UNAVAILABLE_CLASSES = ("08", "53", "57")  # connection, resources, operator intervention
 _LOCK_NOT_AVAILABLE = "55P03"
+#: Transactions that met another's (deadlock, serialization failure): try again.
+_CONFLICTS = ("40P01", "40001")
 
 
 def _unavailable(error: sa.exc.SQLAlchemyError) -> str | None:
@@ -1365,11 +1403,14 @@ def _unavailable(error: sa.exc.SQLAlchemyError) -> str | None:
         return "the connection to the database was lost"
     original = getattr(error, "orig", None)
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    if isinstance(state, str):
+    if isinstance(state, str) and state:  # PostgreSQL says what it was
         if state == _LOCK_NOT_AVAILABLE:
             return "the call waited for another's lock longer than the store's lock_timeout"
+        if state in _CONFLICTS:
+            return "the call met another transaction's, which the database ended"
         if state[:2] in _UNAVAILABLE_CLASSES:
             return "the database could not serve the call"
+        return None
     if isinstance(error, sa.exc.OperationalError):
         text = str(original or error).lower()
         if "database is locked" in text or "database table is locked" in text:
@@ -1381,6 +1422,16 @@ def _unavailable(error: sa.exc.SQLAlchemyError) -> str | None:
 
 def _connection_lost(error: BaseException) -> bool:
     return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def _discard(connection: Connection | None) -> None:
+    """Roll back and give back a connection a unit of work could not begin on
+    (closing it rolls back a transaction the store began on the driver, too)."""
+    if connection is None:
+        return
+    _rollback(connection)
+    with contextlib.suppress(*_FAILURES):
+        connection.close()
 
 
 def _rollback(connection: Connection) -> None:
