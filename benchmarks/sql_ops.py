@@ -97,8 +97,9 @@ def report() -> str:
             f"Machine: {machine()}.",
             "",
             "Command: `nox -s bench` (runs `python -m benchmarks.sql_ops`). One process, one "
-            f"thread, {CALLS} calls per step, each call one transaction (on PostgreSQL, each "
-            "also takes the catalog's advisory lock; on SQLite each begins IMMEDIATE). "
+            f"thread, {CALLS} calls per step; a write is one transaction (on PostgreSQL it "
+            "locks the accounts it writes for; on SQLite it begins IMMEDIATE), a read takes "
+            "no lock. "
             "PostgreSQL runs when `IMAGECATALOG_TEST_POSTGRES_URL` is set.",
             "",
             table(["calls per second", *results], rows),

@@ -14,6 +14,7 @@ in the same change that raises it.
 from __future__ import annotations
 
 import atexit
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
@@ -688,6 +689,9 @@ def a_write_that_waits_for_the_database_past_its_lock_timeout() -> Attempt:
     other = sqlite3.connect(folder / "catalog.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     _HELD.append(other)
+    # When the tests end: the lock let go, the store closed, the folder removed.
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    atexit.register(store.close)
     atexit.register(other.close)
     return service, lambda: service.share_image(ALICE, builder.image("web"), [BOB])
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -243,12 +245,20 @@ def test_the_lock_keys_are_the_documented_ones(postgres: PostgresSchemas) -> Non
             schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
         assert isinstance(schema, str)
         elsewhere = Held(other, lambda: other.share_image(ALICE, other_web, [CAROL]), accounts=None)
-        held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
+        pids: list[int] = []
+
+        def share_and_say_who() -> None:
+            service.share_image(ALICE, web, [CAROL])
+            unit = first._local.unit
+            pids.append(unit.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+
+        held = Held(service, share_and_say_who, accounts=[ALICE])
         try:
             with first.engine.connect() as connection:
                 rows = connection.exec_driver_sql(
                     "SELECT classid::bigint, objid::bigint, objsubid, mode FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted"
+                    "WHERE locktype = 'advisory' AND granted AND pid = %(pid)s",
+                    {"pid": pids[0]},
                 ).all()
         finally:
             held.release()
@@ -364,6 +374,7 @@ def test_a_savepoint_rolled_back_leaves_the_next_write_whole(store: SqlImageRepo
 def _terminate_others(store: SqlImageRepository) -> int:
     """Terminate every other connection to the store's database (as a restart of the
     server, or a network fault, would); how many."""
+    name = store.engine.url.query["application_name"]
     admin = sa.create_engine(store.engine.url)
     try:
         with admin.begin() as connection:
@@ -371,7 +382,8 @@ def _terminate_others(store: SqlImageRepository) -> int:
                 connection.exec_driver_sql(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                    "AND application_name = 'imagecatalog-test'"
+                    "AND application_name = %(name)s",
+                    {"name": name},
                 ).all()
             )
     finally:
@@ -380,9 +392,10 @@ def _terminate_others(store: SqlImageRepository) -> int:
 
 @pytest.fixture
 def named_pg_store(postgres: PostgresSchemas) -> Iterator[SqlImageRepository]:
-    """A PostgreSQL store whose connections carry a name the test can terminate."""
+    """A PostgreSQL store whose connections carry a name of their own, which the
+    test can terminate (no other run's sessions)."""
     url = sa.make_url(postgres.url_for_new_schema())
-    url = url.update_query_dict({"application_name": "imagecatalog-test"})
+    url = url.update_query_dict({"application_name": f"imagecatalog-{uuid.uuid4().hex[:12]}"})
     with SqlImageRepository(url.render_as_string(hide_password=False)) as opened:
         yield opened
 
@@ -432,14 +445,24 @@ def test_pooled_connections_the_database_dropped_are_replaced_unseen(
 
 @needs_postgres
 def test_a_database_that_cannot_be_reached_is_store_unavailable() -> None:
-    """A store whose database does not answer raises StoreUnavailableError within its
-    connect_timeout, naming what to do."""
+    """A store whose database does not answer raises StoreUnavailableError after its
+    connect_timeout, naming what to do: here a socket that takes the connection and
+    never says a word (a hung server), and a port where nothing listens."""
     assert POSTGRES_URL is not None
-    url = sa.make_url(POSTGRES_URL).set(host="127.0.0.1", port=1)  # nothing listens there
-    started = time.monotonic()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes connections; nobody ever answers them
+    try:
+        url = sa.make_url(POSTGRES_URL).set(host="127.0.0.1", port=silent.getsockname()[1])
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="try again"):
+            SqlImageRepository(url.render_as_string(hide_password=False), connect_timeout=2)
+        assert 1.5 < time.monotonic() - started < PROMPTLY
+    finally:
+        silent.close()
+    nowhere = sa.make_url(POSTGRES_URL).set(host="127.0.0.1", port=1)
     with pytest.raises(StoreUnavailableError, match="try again"):
-        SqlImageRepository(url.render_as_string(hide_password=False), connect_timeout=2)
-    assert time.monotonic() - started < PROMPTLY
+        SqlImageRepository(nowhere.render_as_string(hide_password=False), connect_timeout=2)
 
 
 @needs_postgres
@@ -832,3 +855,11 @@ def test_database_failures_are_classified_by_what_the_database_says() -> None:
     assert type(refused) is StoreError and "look into the database" in str(refused)
     assert type(_store_error(error("", None))) is StoreError
     assert isinstance(_store_error(error("database is locked", None)), StoreUnavailableError)
+
+
+def test_a_unit_of_work_for_no_account_is_refused() -> None:
+    """``unit_of_work(accounts=[])`` could hold no call at all: it is refused up
+    front (None, not an empty list, means the whole catalog)."""
+    service = ImageService()
+    with pytest.raises(InvalidParameterError, match="accounts"):
+        service.unit_of_work(accounts=[])

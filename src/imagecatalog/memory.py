@@ -19,6 +19,7 @@ import itertools
 import operator
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Set
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -173,16 +174,17 @@ class InMemoryImageRepository(LegacyRepositoryMethods):
         """Hold the store alone; undo this block's writes if it raises."""
         return _Transaction(self)
 
-    def read_transaction(self, *, snapshot: bool = False) -> _Transaction:
-        """A block of reads: here, the store held alone as for a unit of work (a
+    def read_transaction(self, *, snapshot: bool = False) -> AbstractContextManager[object]:
+        """A block of reads: here, :meth:`transaction` (the store held alone: a
         listing reads indexes that a write would change under it)."""
-        return _Transaction(self)
+        return self.transaction()
 
     def write_transaction(
-        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
-    ) -> _Transaction:
-        """A unit of work for some accounts: here, the store held alone."""
-        return _Transaction(self)
+        self, account_ids: Iterable[str], *, prefetch_image_ids: Iterable[str] = ()
+    ) -> AbstractContextManager[object]:
+        """A unit of work for some accounts: here, :meth:`transaction` (the store
+        held alone)."""
+        return self.transaction()
 
     def account_exists(self, account_id: str) -> bool:
         return account_id in self._accounts

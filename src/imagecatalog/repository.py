@@ -147,9 +147,12 @@ class CatalogStore(CatalogReader, Protocol):
 class ConcurrentCatalogStore(CatalogStore, Protocol):
     """**Protocol:** a store that lets calls run beside each other.
 
-    Optional: the service uses these methods when a store has them (all four),
-    and :meth:`CatalogStore.transaction` for everything when it does not.
-    :class:`~imagecatalog.sql.SqlImageRepository` has them.
+    Optional.  The service opens its units of work with :meth:`read_transaction`
+    and :meth:`write_transaction` when a store has all four methods (it is a
+    ``ConcurrentCatalogStore``), else with :meth:`CatalogStore.transaction` for
+    everything; it asks :meth:`account_exists` and :meth:`select_image_groups`
+    of any store that has them.  The in-memory store and
+    :class:`~imagecatalog.sql.SqlImageRepository` have all four.
 
     * :meth:`read_transaction` wraps every read: it need not exclude anything,
       and with ``snapshot=True`` (an export of the whole catalog) all its reads
@@ -172,11 +175,12 @@ class ConcurrentCatalogStore(CatalogStore, Protocol):
         ...
 
     def write_transaction(
-        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
+        self, account_ids: Iterable[str], *, prefetch_image_ids: Iterable[str] = ()
     ) -> AbstractContextManager[object]:
         """A unit of work for a call whose rules read only these accounts' state;
-        nested, a savepoint of the enclosing unit.  *image_ids* are images the
-        call will read (a store may read them as the unit begins)."""
+        nested, a savepoint of the enclosing unit.  *prefetch_image_ids* is a hint,
+        not part of the scope: images the call will read, which a store may read
+        as the unit begins."""
         ...
 
     def account_exists(self, account_id: str) -> bool:

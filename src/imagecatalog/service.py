@@ -268,9 +268,7 @@ class ImageService:
         scope = (
             None
             if accounts is None
-            else frozenset(
-                account.id for account in batch(accounts, "accounts", Account.of, allow_empty=True)
-            )
+            else frozenset(account.id for account in batch(accounts, "accounts", Account.of))
         )
         return UnitOfWork(self, scope)
 
@@ -300,7 +298,7 @@ class ImageService:
         concurrent = self._concurrent
         if scope is None or concurrent is None:
             return self._store.transaction()
-        return concurrent.write_transaction(scope, image_ids=images)
+        return concurrent.write_transaction(scope, prefetch_image_ids=images)
 
     def _whole_catalog(self) -> AbstractContextManager[object]:
         """A unit of work for the provider's operations, which may change any

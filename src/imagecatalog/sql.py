@@ -4,18 +4,20 @@
 processes on one machine) or PostgreSQL (many processes, many hosts), through
 SQLAlchemy 2 Core (``pip install "imagecatalog[sql]"``).
 
-**Concurrency.** Each service call is one database transaction, and these
-transactions run one at a time, reads included: on PostgreSQL every
-transaction first takes one transaction-scoped advisory lock
-(``pg_advisory_xact_lock``), the same key for the whole catalog; on SQLite
-every transaction begins with ``BEGIN IMMEDIATE`` (the database's write lock).
-So the service's check-then-write sequences (quota, share limit, names, delete
-while shared) see no interleaving from other threads or processes, exactly as
-the in-memory store's lock does for threads; unique constraints back the name
-rule up.  The price is throughput: every call, a listing as much as a share,
-queues behind that one lock (see the benchmarks).  A nested unit of work is a
-``SAVEPOINT``.  An in-memory SQLite database (``"sqlite://"``) is one connection
-that threads take turns on.
+**Concurrency** (``docs/sql.md`` argues it).  Every rule of the catalog is per
+account, so reads take no lock and a write locks the accounts its rules read.
+A read runs on PostgreSQL in autocommit, on SQLite in a deferred transaction of a
+file in WAL mode; a listing (its page and total, every group) is one statement,
+from one snapshot.  A write is one transaction (a nested unit of work a
+``SAVEPOINT``) that on PostgreSQL first takes transaction-scoped advisory locks
+in one order: its catalog's lock (:func:`catalog_lock_key`: shared, or exclusive
+for the whole catalog), then its accounts' (:func:`account_lock_key`, exclusive,
+ascending): writes for different owners run at once, and none can deadlock.  It
+begins in one round trip (``BEGIN``, the locks, the rows it reads) and writes
+only what changed.  On SQLite every write begins ``BEGIN IMMEDIATE`` (the file's
+one writer).  An in-memory SQLite database (``"sqlite://"``) is one connection
+that threads take turns on.  A database that is away or busy is
+:class:`~imagecatalog.StoreUnavailableError`, and the call changed nothing.
 
 **Schema.** Built and changed only by migrations (:mod:`imagecatalog.migrations`,
 Alembic), with its version recorded in ``imagecatalog_meta``: opening a store builds
@@ -365,16 +367,16 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     @contextmanager
     def write_transaction(
-        self, account_ids: Iterable[str], *, image_ids: Iterable[str] = ()
+        self, account_ids: Iterable[str], *, prefetch_image_ids: Iterable[str] = ()
     ) -> Iterator[None]:
         """A unit of work whose rules read only the state of *account_ids*
         (their images, quotas, names, shares and trust lists): one database
         transaction that, on PostgreSQL, holds those accounts' locks, so that
         writes for other accounts run beside it.  On PostgreSQL it begins in one
-        round trip that also reads the accounts and the images *image_ids* (the
+        round trip that also reads the accounts and the images *prefetch_image_ids* (the
         call reads them next).  A nested block is a savepoint in the enclosing
         unit of work (and takes no lock of its own)."""
-        with self._writing(frozenset(account_ids), tuple(image_ids)):
+        with self._writing(frozenset(account_ids), tuple(prefetch_image_ids)):
             yield
 
     @contextmanager
