@@ -588,22 +588,24 @@ def test_an_unreadable_row_at_the_opening_round_trip_leaves_no_lock(
 
 
 @needs_postgres
-@pytest.mark.parametrize("barrier", ["a new store", "a DryRun"])
+@pytest.mark.parametrize("barrier", ["a new store", "a DryRun", "a new service"])
 def test_opening_a_store_or_a_dry_run_holds_no_other_owner_back(
     pg_store: SqlImageRepository, barrier: str
 ) -> None:
     """Neither opening another store on the catalog (its schema is current: it is
-    only read) nor a DryRun (a unit of work for its caller) takes the whole
-    catalog's lock, so while Alice's unit of work is open, Bob's share still
-    commits at once (PostgreSQL queues new shared requests behind a waiting
+    only read), nor a service with the public catalog on a store that holds it, nor
+    a DryRun (a unit of work for its caller) takes the whole catalog's lock, so
+    while Alice's unit of work is open, Bob's share still commits at once (PostgreSQL queues new shared requests behind a waiting
     exclusive one: a whole-catalog request would hold every owner back)."""
     from imagecatalog.cvm import CvmActions
 
     service, web, bobs = _catalog(pg_store)
+    service.provider.add_builtin_public_images()
     daves = _import(service, DAVE, "dave-web")
     url = pg_store.engine.url.render_as_string(hide_password=False)
     calls: dict[str, Callable[[], object]] = {
         "a new store": lambda: SqlImageRepository(url).close(),
+        "a new service": lambda: ImageService(pg_store, public_catalog=True),
         "a DryRun": lambda: CvmActions(service).handle(
             "DeleteImages",
             {"ImageIds": [daves], "DryRun": True},

@@ -970,6 +970,9 @@ class ProviderOperations:
         unless the catalog already holds it (then nothing changes)."""
         images = builtin_public_images()
         catalog = self._service._catalog
+        with self._service._reading():  # usually there already: then no lock is taken
+            if catalog.store.get_image(images[0].id) is not None:
+                return ()
         with self._service._whole_catalog():
             if catalog.store.get_image(images[0].id) is not None:
                 return ()
