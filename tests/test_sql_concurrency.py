@@ -595,8 +595,9 @@ def test_opening_a_store_or_a_dry_run_holds_no_other_owner_back(
     """Neither opening another store on the catalog (its schema is current: it is
     only read), nor a service with the public catalog on a store that holds it, nor
     a DryRun (a unit of work for its caller) takes the whole catalog's lock, so
-    while Alice's unit of work is open, Bob's share still commits at once (PostgreSQL queues new shared requests behind a waiting
-    exclusive one: a whole-catalog request would hold every owner back)."""
+    while Alice's unit of work is open, Bob's share still commits at once
+    (PostgreSQL queues new shared requests behind a waiting exclusive one: a
+    whole-catalog request would hold every owner back)."""
     from imagecatalog.cvm import CvmActions
 
     service, web, bobs = _catalog(pg_store)
