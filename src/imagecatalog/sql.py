@@ -319,7 +319,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         already this release's is only read, with no lock: opening a store holds
         no other process's writes back."""
         try:
-            with self._engine.connect() as connection:
+            with self._single_connection_lock, self._engine.connect() as connection:
                 connection.execution_options(imagecatalog_reading=True)  # SQLite: no lock
                 if _schema_version(connection) == SCHEMA_VERSION:
                     return
