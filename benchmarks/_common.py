@@ -6,9 +6,15 @@ import gc
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
+
+#: The repository the benchmarks run from.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def median_us(action: Callable[[], object], repeat: int) -> float:
@@ -59,3 +65,20 @@ def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def extract_src(commit: str, folder: Path) -> Path | None:
+    """The ``src`` folder of *commit*, taken from git history (``git archive``) into
+    *folder*; None without git or that commit."""
+    archive = folder / f"{commit}.tar"
+    try:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "-o", str(archive), commit, "src"],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / commit, filter="data")
+    return folder / commit / "src"

@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,14 +35,13 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from benchmarks._common import machine, table
+from benchmarks._common import ROOT, extract_src, machine, table
 from benchmarks.sql_ops import postgres_schema
 from imagecatalog import ImageService, Limits
 from imagecatalog.sql import SqlImageRepository
 
 #: The SQL store before this design: every call behind one lock.
 BEFORE = "cc2fbcd"
-ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-guangzhou"
 URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
 FRIENDS = ("100000000901", "100000000902", "100000000903")
@@ -195,27 +193,11 @@ def measure(url: str) -> dict[str, Any]:
         }
 
 
-def _extract(commit: str, folder: Path) -> Path | None:
-    """The ``src`` folder of *commit*, from git history; None without git or it."""
-    archive = folder / "src.tar"
-    try:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "-o", str(archive), commit, "src"],
-            check=True,
-            capture_output=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder / commit, filter="data")
-    return folder / commit / "src"
-
-
 def measure_before(url: str) -> dict[str, Any] | None:
     """The same numbers for the SQL store before this design (:data:`BEFORE`), in a
     process of its own that imports that tree's imagecatalog."""
     with tempfile.TemporaryDirectory() as folder:
-        src = _extract(BEFORE, Path(folder))
+        src = extract_src(BEFORE, Path(folder))
         if src is None:
             return None
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT)])}

@@ -16,14 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
-from benchmarks._common import machine, table
+from benchmarks._common import ROOT, extract_src, machine, table
 
 RELEASE_0_1_0 = "70fce0f"
-ROOT = Path(__file__).resolve().parent.parent
 
 #: One operation, on a catalog of 300 custom images (150 shared with 3 accounts).
 WORKLOAD = r"""
@@ -86,18 +84,7 @@ OPERATIONS = [
 
 def _extract_0_1_0(folder: Path) -> Path | None:
     """0.1.0's ``src`` folder, from git history; None without git or that commit."""
-    archive = folder / "release.tar"
-    try:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "-o", str(archive), RELEASE_0_1_0, "src"],
-            check=True,
-            capture_output=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder / "0.1.0", filter="data")
-    return folder / "0.1.0" / "src"
+    return extract_src(RELEASE_0_1_0, folder)
 
 
 def _instructions(src: Path, script: Path, op: str, calls: int) -> int:
