@@ -475,30 +475,48 @@ def test_injected_latency_holds_no_thread_and_a_stopping_server_ends_it(tmp_path
     assert all(call.result(timeout=20) > 0 for call in slow)
 
 
+class WriteLockHolder:
+    """A unit of work another process would hold on a SQL store: started with
+    :meth:`start`, it holds the store's write lock (and writes nothing that stays)
+    until :meth:`release`."""
+
+    def __init__(self, store: str) -> None:
+        from imagecatalog import ImageService
+        from imagecatalog.sql import SqlImageRepository
+
+        self.repository = SqlImageRepository(store)
+        self._service = ImageService(self.repository)
+        self._inside, self._release = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        with self._service.unit_of_work() as unit:
+            self._service.register_account("100000000009")
+            self._inside.set()
+            self._release.wait(60)
+            unit.rollback()
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._inside.wait(30), "the unit of work did not begin"
+
+    def release(self) -> None:
+        self._release.set()
+        if self._thread.ident is not None:
+            self._thread.join(30)
+        self.repository.close()
+
+
 def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) -> None:
     """The control API runs its calls in worker threads, as the API's: ``advance``,
     which ends work by writing to the store, waits there for a unit of work
     another process holds, and meanwhile the server still answers health checks
     and the SDK."""
-    from imagecatalog import ImageService
-    from imagecatalog.sql import SqlImageRepository
-
     store = f"sqlite:///{tmp_path / 'catalog.db'}"
     server = Server(
         tmp_path, store=store, options=["--control-token", TOKEN, "--virtual-clock"]
     ).start()
-    repository = SqlImageRepository(store)
-    holder = ImageService(repository)
-    inside, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with holder.unit_of_work() as unit:
-            holder.register_account("100000000009")
-            inside.set()
-            release.wait(60)
-            unit.rollback()
-
-    holding = threading.Thread(target=hold, daemon=True)
+    holder = WriteLockHolder(store)
     advanced: list[tuple[int, Any]] = []
     advancing = threading.Thread(
         target=lambda: advanced.append(control(server, "POST", "advance", {"seconds": 3600}))
@@ -514,8 +532,7 @@ def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) ->
         )
         image_id = server.client().ImportImage(imported).ImageId
         try:
-            holding.start()
-            assert inside.wait(30)
+            holder.start()
             advancing.start()
             time.sleep(1)  # advance is waiting for the store
             began = time.monotonic()
@@ -524,8 +541,7 @@ def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) ->
             assert time.monotonic() - began < 5
             assert advancing.is_alive()
         finally:
-            release.set()
-            holding.join(30)
+            holder.release()
             if advancing.ident is not None:
                 advancing.join(30)
         assert advanced and advanced[0][0] == 200, advanced
@@ -533,7 +549,6 @@ def test_a_control_call_waiting_for_the_store_holds_up_no_one(tmp_path: Path) ->
         assert server.client().DescribeImages(described).ImageSet[0].ImageState == "NORMAL"
     finally:
         server.stop()
-        repository.close()
 
 
 def test_text_no_utf_8_can_hold_is_answered_not_crashed_on(tmp_path: Path) -> None:
@@ -615,22 +630,9 @@ def test_writes_waiting_for_the_store_hold_no_read_up(tmp_path: Path) -> None:
     asyncio's few default threads: while another process holds the SQLite file's
     write lock, ten writes wait in the server for it, and a read still answers at
     once (reads take no lock); when the lock is let go, every write succeeds."""
-    from imagecatalog import ImageService
-    from imagecatalog.sql import SqlImageRepository
-
     store = f"sqlite:///{tmp_path / 'catalog.db'}"
     server = Server(tmp_path, store=store).start()
-    repository = SqlImageRepository(store)
-    holder = ImageService(repository)
-    inside, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with holder.unit_of_work() as unit:
-            holder.register_account("100000000009")
-            inside.set()
-            release.wait(60)
-            unit.rollback()
-
+    holder = WriteLockHolder(store)
     answers: list[object] = []
 
     def write(number: int) -> None:
@@ -647,11 +649,9 @@ def test_writes_waiting_for_the_store_hold_no_read_up(tmp_path: Path) -> None:
         except Exception as error:
             answers.append(error)
 
-    holding = threading.Thread(target=hold, daemon=True)
     writers = [threading.Thread(target=write, args=(n,), daemon=True) for n in range(10)]
     try:
-        holding.start()
-        assert inside.wait(30)
+        holder.start()
         for writer in writers:
             writer.start()
         time.sleep(1.5)  # the writes are waiting in the server for the file's lock
@@ -661,12 +661,10 @@ def test_writes_waiting_for_the_store_hold_no_read_up(tmp_path: Path) -> None:
         assert time.monotonic() - began < 5
         assert quota.ImageNumQuota == 500
     finally:
-        release.set()
-        holding.join(30)
+        holder.release()
         for writer in writers:
             writer.join(60)
         server.stop()
-        repository.close()
     assert len(answers) == 10 and all(isinstance(answer, str) for answer in answers), answers
 
 
