@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from benchmarks import moto_compare, scaling, sdk_fake, versus_0_1_0
+from benchmarks._common import ROOT
 
 
 def test_scaling_benchmark_runs() -> None:
@@ -41,7 +42,7 @@ def test_the_workload_against_0_1_0_runs_here(operation: str, tmp_path: Path) ->
     script.write_text(versus_0_1_0.WORKLOAD, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, str(script), operation, "20", "time"],
-        env={**os.environ, "PYTHONPATH": str(versus_0_1_0.ROOT / "src")},
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         capture_output=True,
         text=True,
         check=True,
