@@ -57,6 +57,17 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
+def _run_all(
+    results: dict[tuple[str, int], tuple[float, float, float]],
+    makers: tuple[Callable[[int], Callable[[], object]], ...],
+) -> None:
+    """Each action of :data:`ACTIONS`, made by its maker, at each concurrency, into
+    *results*."""
+    for action, make in zip(ACTIONS, makers, strict=True):
+        for threads in CONCURRENCY:
+            results[(action, threads)] = _run(threads, make)
+
+
 def _run(threads: int, make: Callable[[int], Callable[[], object]]) -> tuple[float, float, float]:
     """*threads* threads, each making *CALLS* calls of ``make(thread)()``: calls per
     second, p50 and p99 in milliseconds."""
@@ -159,9 +170,7 @@ def measure_ours() -> dict[tuple[str, int], tuple[float, float, float]]:
 
             return share
 
-        for action, make in zip(ACTIONS, (lister, creator, sharer), strict=True):
-            for threads in CONCURRENCY:
-                results[(action, threads)] = _run(threads, make)
+        _run_all(results, (lister, creator, sharer))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -225,9 +234,7 @@ def measure_moto() -> dict[tuple[str, int], tuple[float, float, float]]:
 
             return share
 
-        for action, make in zip(ACTIONS, (lister, creator, sharer), strict=True):
-            for threads in CONCURRENCY:
-                results[(action, threads)] = _run(threads, make)
+        _run_all(results, (lister, creator, sharer))
     finally:
         process.terminate()
         process.wait(timeout=30)

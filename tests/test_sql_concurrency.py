@@ -119,6 +119,19 @@ def _in_thread(call: Callable[[], object]) -> tuple[threading.Thread, list[objec
     return thread, answer
 
 
+def _waits_for(held: Held, call: Callable[[], object], why: str) -> None:
+    """*call*, started in a thread while *held* is open, is still waiting after a
+    while (*why* says what it would mean if not); once *held* ends, it succeeds."""
+    thread, answer = _in_thread(call)
+    try:
+        thread.join(BLOCKED)
+        assert thread.is_alive(), why
+    finally:
+        held.release()
+    thread.join(PROMPTLY)
+    assert not thread.is_alive() and not isinstance(answer[0], BaseException), answer
+
+
 # Stores to run on -------------------------------------------------------------------------
 
 
@@ -198,17 +211,18 @@ def test_writes_for_other_owners_run_beside_a_unit_of_work(pg_store: SqlImageRep
     ends (the same owner's writes never interleave)."""
     service, web, bobs = _catalog(pg_store)
     held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE])
-    alice_again, answer = _in_thread(lambda: service.share_image(ALICE, web, [DAVE]))
     try:
         started = time.monotonic()
         service.share_image(BOB, bobs, [CAROL])
         assert time.monotonic() - started < PROMPTLY
-        alice_again.join(BLOCKED)
-        assert alice_again.is_alive(), "Alice's second write ran inside her open unit of work"
-    finally:
+    except BaseException:
         held.release()
-    alice_again.join(PROMPTLY)
-    assert not alice_again.is_alive() and not isinstance(answer[0], BaseException), answer
+        raise
+    _waits_for(
+        held,
+        lambda: service.share_image(ALICE, web, [DAVE]),
+        "Alice's second write ran inside her open unit of work",
+    )
     shares = [share.account.id for share in service.share_permissions(ALICE, web)]
     assert shares == [CAROL, DAVE]  # one after the other, in that order
 
@@ -221,14 +235,11 @@ def test_a_unit_of_work_over_the_whole_catalog_excludes_every_write(
     catalog) holds the catalog's lock exclusively: Bob's write waits for it."""
     service, web, bobs = _catalog(pg_store)
     held = Held(service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=None)
-    bob, answer = _in_thread(lambda: service.share_image(BOB, bobs, [CAROL]))
-    try:
-        bob.join(BLOCKED)
-        assert bob.is_alive(), "Bob's write ran beside a unit of work over the whole catalog"
-    finally:
-        held.release()
-    bob.join(PROMPTLY)
-    assert not bob.is_alive() and not isinstance(answer[0], BaseException), answer
+    _waits_for(
+        held,
+        lambda: service.share_image(BOB, bobs, [CAROL]),
+        "Bob's write ran beside a unit of work over the whole catalog",
+    )
 
 
 @needs_postgres
@@ -773,14 +784,11 @@ def test_open_accounts_two_owners_registering_one_account_take_turns(
         held = Held(
             service, lambda: service.share_image(ALICE, web, [CAROL]), accounts=[ALICE, CAROL]
         )
-        bob, answer = _in_thread(lambda: service.share_image(BOB, bobs, [CAROL]))
-        try:
-            bob.join(BLOCKED)
-            assert bob.is_alive(), "Bob's share did not wait for Carol's lock"
-        finally:
-            held.release()
-        bob.join(PROMPTLY)
-        assert not isinstance(answer[0], BaseException), answer
+        _waits_for(
+            held,
+            lambda: service.share_image(BOB, bobs, [CAROL]),
+            "Bob's share did not wait for Carol's lock",
+        )
         assert [share.account.id for share in service.share_permissions(BOB, bobs)] == [CAROL]
 
 
