@@ -3,10 +3,13 @@ way to assert that a refused call changed nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -71,3 +74,33 @@ class PostgresSchemas:
             for schema in self.schemas:
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         self.admin.dispose()
+
+
+@contextlib.contextmanager
+def statements_sent(engine: sa.Engine, hook: Callable[[str], object]) -> Iterator[None]:
+    """Call *hook* with the text of each statement a SQL store on *engine* sends
+    from this thread, just before it is sent: those SQLAlchemy runs (the engine's
+    events) and those the store sends on psycopg itself (logged to
+    ``imagecatalog.sql`` at DEBUG; other threads' are left out, as other stores'
+    may be among them)."""
+    me = threading.get_ident()
+
+    def on_engine(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        hook(statement)
+
+    class OnDriver(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == me:
+                hook(str(record.args[0]) if isinstance(record.args, tuple) else record.msg)
+
+    logger = logging.getLogger("imagecatalog.sql")
+    handler, level = OnDriver(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    sa.event.listen(engine, "before_cursor_execute", on_engine)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_engine)
+        logger.removeHandler(handler)
+        logger.setLevel(level)

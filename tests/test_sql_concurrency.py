@@ -28,7 +28,7 @@ from imagecatalog import (
 from imagecatalog.invariants import catalog_violations
 from imagecatalog.sql import SqlImageRepository, account_lock_key, catalog_lock_key
 from imagecatalog.testing import catalog_state
-from tests.support import PostgresSchemas
+from tests.support import PostgresSchemas, statements_sent
 
 POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
@@ -327,15 +327,8 @@ def test_with_open_accounts_a_share_locks_the_accounts_it_registers() -> None:
 
 def _statements_of(store: SqlImageRepository, call: Callable[[], object]) -> list[str]:
     sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(" ".join(str(args[2]).split()))
-
-    sa.event.listen(store.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(store.engine, lambda text: sent.append(" ".join(text.split()))):
         call()
-    finally:
-        sa.event.remove(store.engine, "before_cursor_execute", record)
     return sent
 
 
@@ -690,20 +683,24 @@ def test_an_account_registered_in_a_unit_rolled_back_is_never_known(
     assert not store.account_exists(BOB)
 
 
-def _once_before(engine: sa.Engine, pattern: str, action: Callable[[], object]) -> list[int]:
+@contextlib.contextmanager
+def _once_before(
+    engine: sa.Engine, pattern: str, action: Callable[[], object]
+) -> Iterator[list[int]]:
     """Run *action* (in another thread, waited for) just before the first statement
-    matching *pattern* is sent on *engine*; the list says whether it ran."""
+    matching *pattern* is sent on *engine* from this thread; the list says whether
+    it ran."""
     fired: list[int] = []
 
-    def hook(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def hook(statement: str) -> None:
         if not fired and re.search(pattern, statement, re.S):
             fired.append(1)
             thread = threading.Thread(target=action)
             thread.start()
             thread.join(PROMPTLY)
 
-    sa.event.listen(engine, "before_cursor_execute", hook)
-    return fired
+    with statements_sent(engine, hook):
+        yield fired
 
 
 @needs_postgres
@@ -720,8 +717,9 @@ def test_an_export_reads_one_snapshot(postgres: PostgresSchemas) -> None:
             other.register_account(CAROL)
             _import(other, CAROL, "web")
 
-        fired = _once_before(store.engine, r"FROM ic_images.*ORDER BY ic_images.created_at", add)
-        contents = service.contents()
+        pattern = r"FROM ic_images.*ORDER BY ic_images.created_at"
+        with _once_before(store.engine, pattern, add) as fired:
+            contents = service.contents()
         assert fired and catalog_violations(contents) == []
         assert [profile.id for profile in contents.accounts] == [ALICE]
 
@@ -751,8 +749,8 @@ def test_a_listing_of_several_groups_reads_one_snapshot(postgres: PostgresSchema
                 )
                 other.share_image(BOB, bobs, [ALICE])
 
-        fired = _once_before(store.engine, r"ic_shares\.account_id", publish_and_share)
-        page = service.describe_images(ALICE, REGION)
+        with _once_before(store.engine, r"ic_shares\.account_id", publish_and_share) as fired:
+            page = service.describe_images(ALICE, REGION)
         kinds = [kind.value for kind in page.kinds]
         assert fired
         assert ("PUBLIC_IMAGE" in kinds) == ("SHARED_IMAGE" in kinds), kinds

@@ -46,17 +46,19 @@ import sqlite3
 import threading
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
 from imagecatalog._deprecation import deprecated
+from imagecatalog._sqldriver import driver_for
 from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account, AccountProfile
 from imagecatalog.exceptions import (
@@ -106,6 +108,8 @@ __all__ = [
     "account_lock_key",
     "catalog_lock_key",
 ]
+
+_T = TypeVar("_T")
 
 #: The schema version this release writes and reads.
 SCHEMA_VERSION = 3
@@ -271,6 +275,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
         self._local = threading.local()
         self._schema = "public"
         self._sql = _statements(self._dialect)
+        #: On PostgreSQL through psycopg 3.2+, statements are sent on the driver.
+        self._driver = driver_for(self._engine)
         #: The image select as SQL text (PostgreSQL: sent with the locks).
         self._image_text = str(self._sql.images.compile(dialect=self._engine.dialect))
         #: Accounts seen registered (they never stop being: see account_exists).
@@ -326,7 +332,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         except sa.exc.SQLAlchemyError as error:
             raise _store_error(error) from error
         with self._writing(None, legacy=True):
-            connection = self._unit().connection
+            connection = self._unit().alchemy
             found = _schema_version(connection)
             if found == SCHEMA_VERSION:
                 return
@@ -391,8 +397,17 @@ class SqlImageRepository(LegacyRepositoryMethods):
             yield
             return
         with self._single_connection_lock:
-            connection = self._connect(reading=True, snapshot=snapshot)
-            unit = _Unit(connection, scope=frozenset(), reading=True)
+            if self._driver is not None and not snapshot:
+                # Each statement on the driver, in autocommit; a connection is
+                # checked out only if a statement is sent (see _on_driver).
+                unit = _Unit(None, scope=frozenset(), reading=True)
+                unit.driven = True
+            else:
+                unit = _Unit(
+                    self._connect(reading=True, snapshot=snapshot),
+                    scope=frozenset(),
+                    reading=True,
+                )
             unit.standalone = self._postgres and not snapshot
             local.unit = unit
             try:
@@ -401,8 +416,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 raise _store_error(error) from error
             finally:
                 local.unit = None
-                with contextlib.suppress(sa.exc.SQLAlchemyError):
-                    unit.connection.close()
+                unit.close()
 
     @contextmanager
     def _writing(
@@ -421,7 +435,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     "open the unit of work first, and read inside it"
                 )
             try:
-                with current.connection.begin_nested():
+                with current.alchemy.begin_nested():
                     yield
             except BaseException as error:
                 current.forget()  # what it remembers may be writes the savepoint undid
@@ -432,7 +446,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         with self._single_connection_lock:
             unit = self._begin(scope, image_ids, legacy=legacy)
             local.unit = unit
-            connection = unit.connection
+            connection = unit.alchemy
             try:
                 yield
             except sa.exc.SQLAlchemyError as error:  # a database failure, not a rule
@@ -458,8 +472,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     raise _store_error(_wrapped(error, connection), committing=True) from error
             finally:
                 local.unit = None
-                with contextlib.suppress(sa.exc.SQLAlchemyError):
-                    connection.close()
+                unit.close()
 
     def _begin(
         self, scope: frozenset[str] | None, image_ids: tuple[str, ...] = (), *, legacy: bool = False
@@ -472,7 +485,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
             connection: Connection | None = None
             try:
                 connection = self._engine.connect()
-                if self._postgres and scope is not None:
+                if self._driver is not None and scope is not None:
                     return self._begin_for_accounts(connection, scope, image_ids)
                 connection.begin()
                 if self._postgres:
@@ -502,24 +515,18 @@ class SqlImageRepository(LegacyRepositoryMethods):
         connection.begin()  # SQLAlchemy's own bookkeeping: sends nothing in autocommit
         driver: Any = connection.connection.driver_connection
         unit = _Unit(connection, scope=scope, driver=driver)
+        unit.driven = True
         images = self._image_text if image_ids else None
-        with driver.cursor() as cursor:
-            cursor.execute(_begin_text(scope, image_ids, images, self._schema))
-            answers: list[tuple[list[str], list[tuple[Any, ...]]]] = []
-            while True:
-                if cursor.description is not None:
-                    names = [column.name for column in cursor.description]
-                    answers.append((names, cursor.fetchall()))
-                if not cursor.nextset():
-                    break
-        accounts = answers[1][1] if scope else []
+        assert self._driver is not None
+        # The answers, in order: BEGIN's (no rows), the locks' row, then the
+        # accounts' rows (if any) and the images' (if any).
+        answers = self._driver.script(driver, _begin_text(scope, image_ids, images, self._schema))
+        accounts = answers[2] if scope else []
         found = {account_id: _account_of(account_id, trusted) for account_id, trusted in accounts}
         for account_id in scope:
             unit.accounts[account_id] = found.get(account_id)
         if image_ids:
-            names, rows = answers[-1]
-            for values in rows:
-                row = _Row(dict(zip(names, values, strict=True)))
+            for row in answers[-1]:
                 unit.remember_loaded(_image(row), row)
         return unit
 
@@ -575,6 +582,40 @@ class SqlImageRepository(LegacyRepositoryMethods):
         with self.transaction():
             yield self._local.unit
 
+    def _rows(self, unit: _Unit, statement: Executable, params: Any = None) -> list[Any]:
+        """*statement*'s rows on *unit*, each indexed by column position."""
+        driver = self._driver
+        if unit.driven and driver is not None:
+            return self._on_driver(
+                unit, lambda connection: driver.rows(connection, statement, params)
+            )
+        return list(self._run(unit, statement, params))
+
+    def _execute(self, unit: _Unit, statement: Executable, params: Any = None) -> None:
+        """Run *statement* on *unit* (once for each of a list of *params*)."""
+        driver = self._driver
+        if unit.driven and driver is not None:
+            self._on_driver(unit, lambda connection: driver.execute(connection, statement, params))
+        else:
+            self._run(unit, statement, params)
+
+    def _on_driver(self, unit: _Unit, work: Callable[[Any], _T]) -> _T:
+        """*work* done on *unit*'s psycopg connection; a block of reads checks one
+        out of the pool (in autocommit) at its first statement.  A driver's error
+        is raised as SQLAlchemy's would be (:func:`_wrapped`).  In a block of
+        reads, a connection the database dropped is replaced and *work* done
+        again, once: each statement stands alone there, so nothing is lost."""
+        for attempt in (1, 2):
+            if unit.driver is None:
+                unit.check_out(self._engine)
+            try:
+                return work(unit.driver)
+            except _DRIVER_ERRORS as error:
+                wrapped = unit.failed(error)
+                if not (attempt == 1 and unit.reading and _connection_lost(wrapped)):
+                    raise wrapped from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _run(self, unit: _Unit, statement: Executable, params: Any = None) -> Any:
         """*statement*'s result on *unit*'s connection, with *params*.  In a block of
         reads, a connection the database dropped is replaced and the statement sent
@@ -582,12 +623,12 @@ class SqlImageRepository(LegacyRepositoryMethods):
         stands alone, or at a snapshot's first statement."""
         first, unit.fresh = unit.fresh, False
         try:
-            return unit.connection.execute(statement, params)
+            return unit.alchemy.execute(statement, params)
         except sa.exc.DBAPIError as error:
             if not ((unit.standalone or (first and unit.reading)) and _connection_lost(error)):
                 raise
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                unit.connection.close()
+                unit.alchemy.close()
             unit.connection = self._connect(reading=True, snapshot=not unit.standalone)
             return unit.connection.execute(statement, params)
 
@@ -602,13 +643,13 @@ class SqlImageRepository(LegacyRepositoryMethods):
             if not unit.reading and scope and account_id in scope:
                 # The accounts this unit locked: all of them in one statement, now
                 # that their locks are held (nobody else changes them until it ends).
-                rows = self._run(unit, self._sql.accounts, {"ids": sorted(scope)}).all()
-                found = {row.id: _account(row) for row in rows}
+                rows = self._rows(unit, self._sql.accounts, {"ids": sorted(scope)})
+                found = {row[0]: _account_of(*row) for row in rows}
                 for member in scope:
                     known[member] = found.get(member)
                 return known[account_id]
-            row = self._run(unit, self._sql.account, {"id": account_id}).first()
-            return None if row is None else _account(row)
+            rows = self._rows(unit, self._sql.account, {"id": account_id})
+            return _account_of(*rows[0]) if rows else None
 
     def account_exists(self, account_id: str) -> bool:
         """Whether the account is registered.  An account, once registered, is
@@ -619,7 +660,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         with self._reading() as unit:
             if account_id in unit.accounts:
                 return unit.accounts[account_id] is not None
-            if self._run(unit, self._sql.account, {"id": account_id}).first() is None:
+            if not self._rows(unit, self._sql.account, {"id": account_id}):
                 return False
             if account_id not in unit.added_accounts:  # else: committed only with the unit
                 self._known_accounts.add(account_id)
@@ -630,14 +671,14 @@ class SqlImageRepository(LegacyRepositoryMethods):
             deprecated("store.add_account(Account)", "pass an AccountProfile")
             profile = AccountProfile(account=profile)
         with self._changing() as unit:
-            self._run(unit, self._sql.insert_account, _account_row(profile))
+            self._execute(unit, self._sql.insert_account, _account_row(profile))
             unit.added_accounts.add(profile.id)
             unit.remember_account(profile)
 
     def replace_account(self, profile: AccountProfile) -> None:
         row = _account_row(profile)
         with self._changing() as unit:
-            self._run(
+            self._execute(
                 unit,
                 self._sql.update_account,
                 {"id_": row["id"], "trusted_sharers": row["trusted_sharers"]},
@@ -646,8 +687,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     def all_accounts(self) -> Iterator[AccountProfile]:
         with self._reading() as unit:
-            rows = self._run(unit, self._sql.all_accounts).all()
-        return iter([_account(row) for row in rows])
+            rows = self._rows(unit, self._sql.all_accounts)
+        return iter([_account_of(*row) for row in rows])
 
     # Images -------------------------------------------------------------------------
 
@@ -656,26 +697,26 @@ class SqlImageRepository(LegacyRepositoryMethods):
             loaded = unit.images.get(image_id)
             if loaded is not None:
                 return loaded.image
-            row = self._run(unit, self._sql.image_by_id, {"id": image_id}).first()
-            return None if row is None else self._loaded(unit, row)
+            rows = self._rows(unit, self._sql.image_by_id, {"id": image_id})
+            return self._loaded(unit, rows[0]) if rows else None
 
     def find_custom_image(self, owner: Account, region: Region, name: str) -> Image | None:
         with self._reading() as unit:
-            row = self._run(
+            rows = self._rows(
                 unit,
                 self._sql.image_by_name,
                 {"owner": owner.id, "region": region.id, "name": name},
-            ).first()
-            return None if row is None else self._loaded(unit, row)
+            )
+            return self._loaded(unit, rows[0]) if rows else None
 
     def add_image(self, image: Image) -> None:
         record = image_record(image)
         row = _image_row(record)
         shares = _share_rows(record)
         with self._changing() as unit:
-            self._run(unit, self._sql.insert_image, row)
+            self._execute(unit, self._sql.insert_image, row)
             if shares:
-                self._run(unit, self._sql.insert_shares, shares)
+                self._execute(unit, self._sql.insert_shares, shares)
             unit.remember_image(image, row, shares)
 
     def replace_image(self, image: Image) -> None:
@@ -692,7 +733,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                 else {key: value for key, value in row.items() if key != "id"}
             )
             if changed:
-                self._run(unit, self._sql.update_image, {**changed, "image_id_": image.id})
+                self._execute(unit, self._sql.update_image, {**changed, "image_id_": image.id})
             shares = self._write_shares(
                 unit, record, before, rewrite="region" in changed or "created_at" in changed
             )
@@ -714,7 +755,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
             if wanted[: len(kept)] == kept:
                 gone = [account for account, shared_at in had if (account, shared_at) not in keep]
                 if gone:
-                    self._run(
+                    self._execute(
                         unit,
                         self._sql.delete_some_shares,
                         {"image_id_": record.id, "accounts_": gone},
@@ -730,23 +771,23 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     for number, (account, shared_at) in enumerate(wanted[len(kept) :])
                 ]
                 if added:
-                    self._run(unit, self._sql.insert_shares, added)
+                    self._execute(unit, self._sql.insert_shares, added)
                 return rows + added
-        self._run(unit, self._sql.delete_shares, {"image_id_": record.id})
+        self._execute(unit, self._sql.delete_shares, {"image_id_": record.id})
         rows = _share_rows(record)
         if rows:
-            self._run(unit, self._sql.insert_shares, rows)
+            self._execute(unit, self._sql.insert_shares, rows)
         return rows
 
     def remove_image(self, image_id: str) -> None:
         with self._changing() as unit:
-            self._run(unit, self._sql.delete_shares, {"image_id_": image_id})
-            self._run(unit, self._sql.delete_image, {"image_id_": image_id})
+            self._execute(unit, self._sql.delete_shares, {"image_id_": image_id})
+            self._execute(unit, self._sql.delete_image, {"image_id_": image_id})
             unit.images.pop(image_id, None)
 
     def all_images(self) -> Iterator[Image]:
         with self._reading() as unit:
-            rows = self._run(unit, self._sql.all_images).all()
+            rows = self._rows(unit, self._sql.all_images)
         return iter([_image(row) for row in rows])
 
     def select_images(
@@ -791,18 +832,22 @@ class SqlImageRepository(LegacyRepositoryMethods):
         sql = self._sql
         with self._reading() as unit:
             if in_python:
-                rows = self._run(unit, sql.listing(kinds, tuple(filters), "all"), params).all()
+                rows = self._rows(unit, sql.listing(kinds, tuple(filters), "all"), params)
                 return _filtered(rows, len(groups), query, offset, limit)
             if not limit:
-                row = self._run(unit, sql.listing(kinds, tuple(filters), "count"), params).one()
+                (row,) = self._rows(unit, sql.listing(kinds, tuple(filters), "count"), params)
                 return [(int(count), []) for count in row]
             params.update(offset=offset, limit=limit, last=offset + limit)
-            rows = self._run(unit, sql.listing(kinds, tuple(filters), "page"), params).all()
-        totals = [int(rows[0][number]) for number in range(len(groups))]
+            rows = self._rows(unit, sql.listing(kinds, tuple(filters), "page"), params)
+        # A page's rows: each group's count, then the group's number and the image
+        # (none: the page is empty, and the one row carries only the counts).
+        number = len(groups)
+        totals = [int(count) for count in rows[0][:number]]
         found: list[list[Image]] = [[] for _ in groups]
         for row in rows:
-            if row.g is not None:
-                found[row.g].append(_image(row))
+            group = row[number]
+            if group is not None:
+                found[group].append(_image(row, number + 1))
         return list(zip(totals, found, strict=True))
 
     def _loaded(self, unit: _Unit, row: Any) -> Image:
@@ -816,13 +861,13 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     def get_instance(self, instance_id: str) -> Instance | None:
         with self._reading() as unit:
-            row = self._run(unit, self._sql.instance_by_id, {"id": instance_id}).first()
-        return None if row is None else _instance(row)
+            rows = self._rows(unit, self._sql.instance_by_id, {"id": instance_id})
+        return _instance(rows[0]) if rows else None
 
     def add_instance(self, instance: Instance) -> None:
         row = _instance_row(instance_record(instance))
         with self._changing() as unit:
-            self._run(unit, self._sql.insert_instance, row)
+            self._execute(unit, self._sql.insert_instance, row)
 
     def select_instances(
         self, owner: Account, region: Region | None, offset: int, limit: int
@@ -833,12 +878,13 @@ class SqlImageRepository(LegacyRepositoryMethods):
             params["region"] = region.id
         statement = self._sql.instance_pages[(region is not None, not limit)]
         with self._reading() as unit:
-            rows = self._run(unit, statement, params).all()
-        return int(rows[0].total), [_instance(row) for row in rows if limit and row.id is not None]
+            rows = self._rows(unit, statement, params)
+        # Rows: the count, then the instance (none: an empty page's one row).
+        return int(rows[0][0]), [_instance(row, 1) for row in rows if limit and row[1] is not None]
 
     def all_instances(self) -> Iterator[Instance]:
         with self._reading() as unit:
-            rows = self._run(unit, self._sql.all_instances).all()
+            rows = self._rows(unit, self._sql.all_instances)
         return iter([_instance(row) for row in rows])
 
 
@@ -852,10 +898,10 @@ def _filtered(
     """Each group's count of the images of *rows* that pass *query*, and its share
     of the page from *offset*, at most *limit* in all."""
     matches: list[list[Image]] = [[] for _ in range(groups)]
-    for row in rows:
-        image = _image(row)
+    for row in rows:  # each: the group's number, then the image
+        image = _image(row, 1)
         if query.matches(image):
-            matches[row.g].append(image)
+            matches[row[0]].append(image)
     answer: list[tuple[int, Sequence[Image]]] = []
     for found in matches:
         taken = found[offset : offset + limit]
@@ -882,9 +928,11 @@ class _Unit:
         "accounts",
         "added_accounts",
         "connection",
+        "driven",
         "driver",
         "fresh",
         "images",
+        "pooled",
         "reading",
         "scope",
         "standalone",
@@ -892,16 +940,21 @@ class _Unit:
 
     def __init__(
         self,
-        connection: Connection,
+        connection: Connection | None,
         *,
         scope: frozenset[str] | None,
         reading: bool = False,
         driver: Any = None,
     ) -> None:
+        #: SQLAlchemy's connection (None: a block of reads on the driver).
         self.connection = connection
         #: The driver's connection, when the store began the transaction itself on
-        #: it (and so ends it itself); else None: SQLAlchemy's transaction.
+        #: it (and so ends it itself), or reads on it; else None.
         self.driver = driver
+        #: Its statements are sent on the driver (see imagecatalog._sqldriver).
+        self.driven = False
+        #: The pool's connection a block of reads on the driver checked out.
+        self.pooled: Any = None
         #: The accounts whose locks it holds; None: the whole catalog's.
         self.scope = scope
         self.reading = reading
@@ -919,14 +972,16 @@ class _Unit:
         if self.scope is None or profile.id in self.scope:
             self.accounts[profile.id] = profile
 
-    def remember_loaded(self, image: Image, row: Any) -> None:
-        mapping = row._mapping
+    def remember_loaded(self, image: Image, row: Sequence[Any]) -> None:
+        """Remember *image*, read from *row* (an image select's: the image's columns,
+        then its shares)."""
+        end = len(_IMAGE_COLUMNS)
         self.images[image.id] = _Loaded(
             image=image,
-            row={column.name: mapping[column.name] for column in _IMAGES.c},
+            row=dict(zip(_IMAGE_COLUMNS, row[:end], strict=True)),
             shares=[
                 {"account_id": share[1], "shared_at": share[2], "position": share[0]}
-                for share in _share_list(mapping["shares"])
+                for share in _share_list(row[end])
             ],
         )
 
@@ -935,9 +990,53 @@ class _Unit:
     ) -> None:
         self.images[image.id] = _Loaded(image=image, row=dict(row), shares=shares)
 
+    @property
+    def alchemy(self) -> Connection:
+        """SQLAlchemy's connection (every unit of work has one; a block of reads
+        on the driver has none)."""
+        assert self.connection is not None, "a block of reads on the driver"
+        return self.connection
+
+    def check_out(self, engine: Engine) -> None:
+        """A block of reads on the driver: a connection from the pool, in autocommit."""
+        pooled = engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        try:
+            driver.autocommit = True
+        except BaseException:
+            pooled.close()
+            raise
+        self.pooled, self.driver = pooled, driver
+
+    def failed(self, error: BaseException) -> sa.exc.SQLAlchemyError:
+        """*error*, a driver's, as SQLAlchemy's (:func:`_wrapped`); a connection it
+        found lost is invalidated (and a block of reads' given up: the next
+        statement checks out another)."""
+        if self.connection is not None:
+            return _wrapped(error, self.connection)
+        driver, pooled = self.driver, self.pooled
+        lost = bool(driver is None or driver.broken or driver.closed)
+        if lost and pooled is not None:
+            with contextlib.suppress(*_FAILURES):
+                pooled.invalidate()
+            self.pooled = self.driver = None
+        return _as_sqlalchemy(error, lost=lost)
+
+    def close(self) -> None:
+        """Give the connection back to the pool (out of autocommit, as it was)."""
+        if self.connection is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self.connection.close()
+        pooled, self.pooled, self.driver = self.pooled, None, None
+        if pooled is not None:
+            with contextlib.suppress(*_FAILURES):
+                pooled.driver_connection.autocommit = False
+            with contextlib.suppress(*_FAILURES):
+                pooled.close()
+
     def commit(self) -> None:
         if self.driver is None:
-            self.connection.commit()
+            self.alchemy.commit()
         else:
             self.driver.commit()  # sends COMMIT: the server is in the store's transaction
 
@@ -945,7 +1044,7 @@ class _Unit:
         """Roll back, if the connection can still say so (a lost one has nothing to
         undo: the database rolls back what a lost connection left unfinished)."""
         if self.driver is None:
-            _rollback(self.connection)
+            _rollback(self.alchemy)
             return
         with contextlib.suppress(*_FAILURES):
             self.driver.rollback()
@@ -966,7 +1065,12 @@ def _param(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name)
 
 
-def _in(column: sa.ColumnElement[Any], name: str) -> sa.ColumnElement[bool]:
+def _in(dialect: str, column: sa.ColumnElement[Any], name: str) -> sa.ColumnElement[bool]:
+    """*column* is one of the list bound to *name*: on PostgreSQL ``= ANY`` of an
+    array (one parameter, so the statement's text never changes with the list's
+    length), elsewhere ``IN`` the list's values."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.String())))
     return column.in_(sa.bindparam(name, expanding=True))
 
 
@@ -990,11 +1094,12 @@ class _Statements:
         self.insert_shares = sa.insert(_SHARES)
         self.delete_shares = sa.delete(_SHARES).where(_SHARES.c.image_id == _param("image_id_"))
         self.delete_some_shares = sa.delete(_SHARES).where(
-            _SHARES.c.image_id == _param("image_id_"), _in(_SHARES.c.account_id, "accounts_")
+            _SHARES.c.image_id == _param("image_id_"),
+            _in(dialect, _SHARES.c.account_id, "accounts_"),
         )
         account = sa.select(_ACCOUNTS.c.id, _ACCOUNTS.c.trusted_sharers)
         self.account = account.where(_ACCOUNTS.c.id == _param("id"))
-        self.accounts = account.where(_in(_ACCOUNTS.c.id, "ids"))
+        self.accounts = account.where(_in(dialect, _ACCOUNTS.c.id, "ids"))
         self.all_accounts = account.order_by(_ACCOUNTS.c.seq, _ACCOUNTS.c.id)
         self.insert_account = sa.insert(_ACCOUNTS).from_select(
             ["id", "trusted_sharers", "seq"],
@@ -1078,7 +1183,7 @@ class _Statements:
     def _build_listing(
         self, kinds: tuple[ImageKind, ...], filters: tuple[str, ...], shape: str
     ) -> Executable:
-        parts = [_group_part(n, kind, filters) for n, kind in enumerate(kinds)]
+        parts = [_group_part(self.dialect, n, kind, filters) for n, kind in enumerate(kinds)]
         counts = [
             sa.select(sa.func.count()).select_from(source).where(*where).scalar_subquery()
             for _, source, where, _ in parts
@@ -1123,7 +1228,7 @@ def _statements(dialect: str) -> _Statements:
         return found
 
 
-def _group_part(number: int, kind: ImageKind, filters: tuple[str, ...]) -> _Part:
+def _group_part(dialect: str, number: int, kind: ImageKind, filters: tuple[str, ...]) -> _Part:
     """The rows of the *number*-th group of a listing, of *kind*: where they come
     from, the conditions (binding ``region{number}``, ``account{number}`` and the
     *filters*' lists), the order."""
@@ -1141,7 +1246,7 @@ def _group_part(number: int, kind: ImageKind, filters: tuple[str, ...]) -> _Part
         where = [owner, _IMAGES.c.region == region]
         order = (_IMAGES.c.created_at, _IMAGES.c.id)
     for name in filters:
-        where.append(_in(_IMAGES.c[_FILTER_COLUMNS[name]], name))
+        where.append(_in(dialect, _IMAGES.c[_FILTER_COLUMNS[name]], name))
     return number, source, where, order
 
 
@@ -1202,16 +1307,6 @@ def _account_of(account_id: str, trusted_sharers: str | None) -> AccountProfile:
     )
 
 
-def _account(row: Any) -> AccountProfile:
-    text = row.trusted_sharers
-    return account_from_record(
-        from_data(
-            {"id": row.id, "trusted_sharers": None if text is None else json.loads(text)},
-            AccountRecord,
-        )
-    )
-
-
 def _image_row(record: ImageRecord) -> dict[str, Any]:
     row = to_data(record)
     del row["shared_with"]
@@ -1220,22 +1315,24 @@ def _image_row(record: ImageRecord) -> dict[str, Any]:
     return row
 
 
-def _image(row: Any) -> Image:
-    """The image of a row of an image select (its columns and its shares,
-    aggregated).  Images are immutable values, so a row read again (a waiter
-    polling, a listing paged through) is decoded once: the last
-    :data:`DECODED_IMAGES` decoded are kept, keyed by the row's every value."""
-    mapping = row._mapping
-    shares = mapping["shares"]
+def _image(row: Sequence[Any], start: int = 0) -> Image:
+    """The image of a row whose columns from *start* are an image select's (the
+    image's columns, then its shares, aggregated).  Images are immutable values,
+    so a row read again (a waiter polling, a listing paged through) is decoded
+    once: the last :data:`DECODED_IMAGES` decoded are kept, keyed by the row's
+    every value."""
+    end = start + len(_IMAGE_COLUMNS)
+    shares = row[end]
     if isinstance(shares, list):  # PostgreSQL's json, parsed: made hashable
         shares = tuple(tuple(share) for share in shares)
-    return _decoded((*[mapping[name] for name in _IMAGE_COLUMNS], shares))
+    return _decoded((*row[start:end], shares))
 
 
 #: How many decoded images the SQL stores of a process keep (a few KiB each, with
 #: the row they were decoded from).
 DECODED_IMAGES = 4096
 _IMAGE_COLUMNS = tuple(column.name for column in _IMAGES.c)
+_INSTANCE_COLUMNS = tuple(column.name for column in _INSTANCES.c)
 
 
 @functools.lru_cache(maxsize=DECODED_IMAGES)
@@ -1349,8 +1446,9 @@ def _instance_row(record: InstanceRecord) -> dict[str, Any]:
     return row
 
 
-def _instance(row: Any) -> Instance:
-    data = dict(row._mapping)
+def _instance(row: Sequence[Any], start: int = 0) -> Instance:
+    """The instance of a row whose columns from *start* are the instances table's."""
+    data = dict(zip(_INSTANCE_COLUMNS, row[start : start + len(_INSTANCE_COLUMNS)], strict=True))
     del data["seq"]
     data["charges"] = json.loads(data["charges"])
     return instance_from_record(from_data(data, InstanceRecord))
@@ -1506,15 +1604,6 @@ def _literals(values: Iterable[str]) -> str:
 _PLAIN = re.compile(r"[0-9A-Za-z-]+")
 
 
-class _Row:
-    """A row the store read through the driver, shaped as SQLAlchemy's (``_mapping``)."""
-
-    __slots__ = ("_mapping",)
-
-    def __init__(self, mapping: dict[str, Any]) -> None:
-        self._mapping = mapping
-
-
 def _driver_errors() -> tuple[type[Exception], ...]:
     """The driver's error type, where the store speaks to psycopg directly."""
     try:
@@ -1526,7 +1615,8 @@ def _driver_errors() -> tuple[type[Exception], ...]:
 
 #: What a database failure raises: SQLAlchemy's errors, and the driver's where the
 #: store speaks to it directly.
-_FAILURES: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+_DRIVER_ERRORS = _driver_errors()
+_FAILURES: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_DRIVER_ERRORS)
 
 
 def _wrapped(error: BaseException, connection: Connection | None) -> sa.exc.SQLAlchemyError:
@@ -1536,10 +1626,16 @@ def _wrapped(error: BaseException, connection: Connection | None) -> sa.exc.SQLA
     if isinstance(error, sa.exc.SQLAlchemyError):
         return error
     lost = _broken(connection)
-    wrapped = sa.exc.DBAPIError.instance(None, None, error, Exception, connection_invalidated=lost)
     if lost and connection is not None:
         with contextlib.suppress(sa.exc.SQLAlchemyError):
             connection.invalidate()
+    return _as_sqlalchemy(error, lost=lost)
+
+
+def _as_sqlalchemy(error: BaseException, *, lost: bool) -> sa.exc.SQLAlchemyError:
+    """A driver's *error* as the DBAPIError SQLAlchemy would have raised (*lost*:
+    the connection was lost with it)."""
+    wrapped = sa.exc.DBAPIError.instance(None, None, error, Exception, connection_invalidated=lost)
     assert isinstance(wrapped, sa.exc.SQLAlchemyError)
     return wrapped
 
