@@ -81,6 +81,16 @@ class TestPostgres(SqlContract):
         return self.open(self.postgres.url_for_new_schema())
 
 
+@needs_postgres
+class TestPostgresThroughSqlAlchemy(TestPostgres):
+    """PostgreSQL with SQLAlchemy running every statement, as it does with another
+    driver than psycopg, or psycopg before 3.2 (no raw cursor)."""
+
+    @pytest.fixture(autouse=True)
+    def _no_driver(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("imagecatalog.sql.driver_for", lambda engine: None)
+
+
 def test_schema_version_is_recorded_and_a_newer_one_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     SqlImageRepository(url).close()

@@ -135,18 +135,37 @@ def _waits_for(held: Held, call: Callable[[], object], why: str) -> None:
 # Stores to run on -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite-file", pytest.param("postgresql", marks=needs_postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlImageRepository]:
+@pytest.fixture(
+    params=[
+        "sqlite-file",
+        pytest.param("postgresql", marks=needs_postgres),
+        pytest.param("postgresql-sqlalchemy", marks=needs_postgres),
+    ]
+)
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SqlImageRepository]:
+    """A store on a SQLite file; on PostgreSQL through psycopg (statements sent on
+    the driver); and on PostgreSQL with SQLAlchemy running every statement, as it
+    does with another driver or psycopg before 3.2."""
     if request.param == "sqlite-file":
         url = f"sqlite:///{tmp_path / 'catalog.db'}"
     else:
         url = request.getfixturevalue("postgres").url_for_new_schema()
+    if request.param == "postgresql-sqlalchemy":
+        monkeypatch.setattr("imagecatalog.sql.driver_for", lambda engine: None)
     with SqlImageRepository(url) as opened:
         yield opened
 
 
-@pytest.fixture
-def pg_store(postgres: PostgresSchemas) -> Iterator[SqlImageRepository]:
+@pytest.fixture(params=["psycopg", "sqlalchemy"])
+def pg_store(
+    request: pytest.FixtureRequest, postgres: PostgresSchemas, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SqlImageRepository]:
+    """A PostgreSQL store: its statements sent on psycopg, or all run by SQLAlchemy
+    (as with another driver, or psycopg before 3.2)."""
+    if request.param == "sqlalchemy":
+        monkeypatch.setattr("imagecatalog.sql.driver_for", lambda engine: None)
     with SqlImageRepository(postgres.url_for_new_schema()) as opened:
         yield opened
 
@@ -394,10 +413,15 @@ def _terminate_others(store: SqlImageRepository) -> int:
         admin.dispose()
 
 
-@pytest.fixture
-def named_pg_store(postgres: PostgresSchemas) -> Iterator[SqlImageRepository]:
+@pytest.fixture(params=["psycopg", "sqlalchemy"])
+def named_pg_store(
+    request: pytest.FixtureRequest, postgres: PostgresSchemas, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SqlImageRepository]:
     """A PostgreSQL store whose connections carry a name of their own, which the
-    test can terminate (no other run's sessions)."""
+    test can terminate (no other run's sessions); its statements sent on psycopg,
+    or all run by SQLAlchemy (as with another driver)."""
+    if request.param == "sqlalchemy":
+        monkeypatch.setattr("imagecatalog.sql.driver_for", lambda engine: None)
     url = sa.make_url(postgres.url_for_new_schema())
     url = url.update_query_dict({"application_name": f"imagecatalog-{uuid.uuid4().hex[:12]}"})
     with SqlImageRepository(url.render_as_string(hide_password=False)) as opened:
