@@ -841,18 +841,19 @@ def test_a_unit_of_work_whose_connection_was_lost_says_it_never_committed(
 def test_a_connection_lost_while_committing_is_an_unknown_outcome(
     named_pg_store: SqlImageRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The connection dies as the call commits: the database applied all of it or
-    none, which only a read can tell: outcome_unknown is True."""
+    """The connection dies as the call commits (on the driver, as the share's INSERT
+    and the COMMIT go in one round trip): the database applied all of it or none,
+    which only a read can tell: outcome_unknown is True."""
     from imagecatalog.sql import _Unit
 
     service, web, _ = _catalog(named_pg_store)
-    commit = _Unit.commit
+    commit = SqlImageRepository._commit
 
-    def dying_commit(unit: _Unit) -> None:
+    def dying_commit(store: SqlImageRepository, unit: _Unit) -> None:
         _terminate_others(named_pg_store)
-        commit(unit)
+        commit(store, unit)
 
-    monkeypatch.setattr(_Unit, "commit", dying_commit)
+    monkeypatch.setattr(SqlImageRepository, "_commit", dying_commit)
     with pytest.raises(StoreUnavailableError, match="read the catalog") as raised:
         service.share_image(ALICE, web, [CAROL])
     assert raised.value.outcome_unknown is True

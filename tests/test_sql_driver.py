@@ -4,9 +4,11 @@ SQLAlchemy's does (the contract and the concurrency tests run both)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -14,10 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from imagecatalog import ImageService
+from imagecatalog import ImageService, StoreError, StoreUnavailableError
 from imagecatalog._sqldriver import Compiled, Driver, driver_for
 from imagecatalog.sql import SqlImageRepository
-from tests.support import PostgresSchemas
+from tests.support import PostgresSchemas, statements_sent
 
 POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
@@ -178,3 +180,145 @@ def test_a_connection_a_read_used_goes_back_to_the_pool_out_of_autocommit(
         )
         connection.rollback()
     assert not store.account_exists("100000000009")
+
+
+# Round trips --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _round_trips(store: SqlImageRepository) -> Iterator[list[str]]:
+    """The messages that end a round trip (a simple ``Query``, or the ``Sync`` after
+    extended-protocol statements) the client sends on the store's one pooled
+    connection while the block runs, read from libpq's protocol trace."""
+    from psycopg import pq
+
+    pooled = store.engine.raw_connection()
+    connection: Any = pooled.driver_connection
+    pgconn = connection.pgconn
+    pooled.close()
+    ends: list[str] = []
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            yield ends
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            ends += re.findall(r"^F\t\d+\t(Query|Sync)\b", trace.read(), re.M)
+
+
+@needs_postgres
+def test_a_share_is_two_round_trips_and_a_read_one(store: SqlImageRepository) -> None:
+    """On the wire (libpq's trace): a share or a cancel is two round trips (BEGIN
+    with the locks and the rows it reads; its writes with the COMMIT), a listing
+    page with its total one, a quota one."""
+    service, web = _service(store)
+    service.share_image(ALICE, web, [BOB])  # BOB is now known to exist: not asked again
+    service.unshare_image(ALICE, web, [BOB])
+    with _round_trips(store) as ends:
+        service.share_image(ALICE, web, [BOB])
+    assert ends == ["Query", "Sync"]
+    with _round_trips(store) as ends:
+        service.unshare_image(ALICE, web, [BOB])
+    assert ends == ["Query", "Sync"]
+    with _round_trips(store) as ends:
+        service.describe_images(ALICE, REGION, limit=20)
+    assert ends == ["Sync"]
+    with _round_trips(store) as ends:
+        service.image_quota(ALICE, REGION)
+    assert ends == ["Sync"]
+
+
+# Writes sent with the COMMIT ----------------------------------------------------------------
+
+
+def _share_row_behind_the_stores_back(store: SqlImageRepository, image: str, account: str) -> None:
+    """A share row written on another connection, past the store's locks (as a
+    0.1.x process, or a hand-written fix, might): the store's own INSERT of it
+    then breaks the table's primary key."""
+    other = sa.create_engine(store.engine.url)
+    try:
+        with other.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO ic_shares (image_id, account_id, position, shared_at, region, "
+                f"created_at) SELECT id, '{account}', 99, created_at, region, created_at "
+                f"FROM ic_images WHERE id = '{image}'"
+            )
+    finally:
+        other.dispose()
+
+
+@needs_postgres
+def test_a_write_that_fails_with_the_commit_changes_nothing_and_keeps_no_lock(
+    postgres: PostgresSchemas,
+) -> None:
+    """The share's INSERT, sent with the COMMIT, breaks a constraint: the call raises
+    StoreError (a fault, not "unavailable"), none of its rows is written, and
+    Alice's lock is free at once."""
+    with SqlImageRepository(postgres.url_for_new_schema(), lock_timeout=1) as store:
+        service, web = _service(store)
+        service.register_account("100000000003")
+
+        def conflict(text: str) -> None:
+            if text.startswith("INSERT INTO ic_shares"):
+                _share_row_behind_the_stores_back(store, web, BOB)
+
+        with (
+            pytest.raises(StoreError, match="IntegrityError") as raised,
+            statements_sent(store.engine, conflict),
+        ):
+            service.share_image(ALICE, web, ["100000000003", BOB])
+        assert not isinstance(raised.value, StoreUnavailableError)
+        with store.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT account_id FROM ic_shares").all()
+        assert [row[0] for row in rows] == [BOB]  # the row written past it, only
+        service.unshare_image(ALICE, web, [BOB])  # Alice's lock: free (else 1 s, then error)
+        assert list(service.share_permissions(ALICE, web)) == []
+
+
+@needs_postgres
+def test_a_savepoints_writes_are_sent_before_it_ends(store: SqlImageRepository) -> None:
+    """Inside a unit of work each call is a savepoint whose writes are sent before it
+    ends: a write that fails fails its own call (the unit can go on), not the unit's
+    COMMIT."""
+    service, web = _service(store)
+    service.register_account("100000000003")
+
+    fired: list[str] = []
+
+    def conflict(text: str) -> None:
+        if text.startswith("INSERT INTO ic_shares") and not fired:
+            fired.append(text)
+            _share_row_behind_the_stores_back(store, web, BOB)
+
+    with service.unit_of_work(accounts=[ALICE]):
+        with statements_sent(store.engine, conflict), pytest.raises(StoreError):
+            service.share_image(ALICE, web, [BOB])
+        service.share_image(ALICE, web, ["100000000003"])
+    shared = {share.account.id for share in service.share_permissions(ALICE, web)}
+    assert shared == {BOB, "100000000003"}
+
+
+@needs_postgres
+def test_a_savepoint_that_raises_drops_the_writes_it_had_not_sent(
+    store: SqlImageRepository,
+) -> None:
+    """Writes kept to be sent later belong to the savepoint that made them: when it
+    raises they are dropped with it, and the unit's own writes still commit."""
+    from imagecatalog import Account, AccountProfile
+
+    carol = AccountProfile(account=Account.of("100000000003"))
+    dave = AccountProfile(account=Account.of("100000000004"))
+
+    def add_dave_then_fail() -> None:
+        with store.write_transaction([dave.id]):
+            store.add_account(dave)
+            raise RuntimeError("undo Dave")
+
+    with store.write_transaction([carol.id, dave.id]):
+        store.add_account(carol)
+        with pytest.raises(RuntimeError):
+            add_dave_then_fail()
+    assert store.account_exists(carol.id)
+    assert not store.account_exists(dave.id)

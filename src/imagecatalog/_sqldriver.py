@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["LOGGER", "Compiled", "Driver", "driver_for"]
+__all__ = ["LOGGER", "Compiled", "Driver", "Write", "driver_for"]
 
 #: Where the statements sent on the driver are logged (DEBUG), before each is sent.
 LOGGER = logging.getLogger("imagecatalog.sql")
@@ -102,29 +102,51 @@ class Driver:
                 self._compiled[(statement, keys)] = found
         return found
 
-    def rows(self, connection: Any, statement: Executable, params: Params = None) -> list[Any]:
-        """The rows (tuples) *statement* answers on the psycopg *connection*."""
+    def write(self, statement: Executable, params: Params = None) -> Write:
+        """*statement* with its values, ready to send (once for each of a list of
+        *params*); a value it lacks is an error now, not when it is sent."""
+        compiled = self.compiled(statement, params)
+        if isinstance(params, Sequence):
+            return Write(compiled.text, [compiled.arguments(row) for row in params], many=True)
+        return Write(compiled.text, compiled.arguments(params), many=False)
+
+    def rows(
+        self,
+        connection: Any,
+        statement: Executable,
+        params: Params = None,
+        *,
+        after: Sequence[Write] = (),
+    ) -> list[Any]:
+        """The rows (tuples) *statement* answers on the psycopg *connection*, sent
+        after the writes *after*, all in one round trip."""
         compiled = self.compiled(statement, params)
         assert not isinstance(params, Sequence)
-        arguments = compiled.arguments(params)
-        _log(compiled.text, arguments)
+        read = Write(compiled.text, compiled.arguments(params), many=False)
         with self._raw_cursor(connection) as cursor:
-            cursor.execute(compiled.text, arguments)
+            if after:
+                with connection.pipeline(), self._raw_cursor(connection) as writing:
+                    for write in after:
+                        write.send(writing)
+                    read.send(cursor)
+            else:
+                read.send(cursor)
             rows: list[Any] = cursor.fetchall()
             return rows
 
-    def execute(self, connection: Any, statement: Executable, params: Params = None) -> None:
-        """Run *statement* (once for each of a list of *params*, in one round trip)."""
-        compiled = self.compiled(statement, params)
+    def send(self, connection: Any, writes: Sequence[Write], *, commit: bool = False) -> None:
+        """Send *writes* and, with *commit*, ``COMMIT`` after them, in one round
+        trip (psycopg's pipeline: the first that fails raises, and PostgreSQL
+        runs none after it)."""
         with self._raw_cursor(connection) as cursor:
-            if isinstance(params, Sequence):
-                rows = [compiled.arguments(row) for row in params]
-                _log(compiled.text, rows)
-                cursor.executemany(compiled.text, rows)
-            else:
-                arguments = compiled.arguments(params)
-                _log(compiled.text, arguments)
-                cursor.execute(compiled.text, arguments)
+            if len(writes) == 1 and not commit:
+                writes[0].send(cursor)
+                return
+            with connection.pipeline():
+                for write in writes:
+                    write.send(cursor)
+                if commit:
+                    _COMMIT.send(cursor)
 
     def script(self, connection: Any, text: str) -> list[list[Any]]:
         """Run *text*, statements separated by semicolons with their values written
@@ -142,6 +164,33 @@ class Driver:
                 answers.append(cursor.fetchall() if tuples else [])
                 if not cursor.nextset():
                     return answers
+
+
+class Write:
+    """A statement ready to send: its text and its values (with *many*, a list of
+    rows of values: the statement is run once for each).  psycopg prepares a
+    statement it has seen five times, unless *prepare* is False."""
+
+    __slots__ = ("arguments", "many", "prepare", "text")
+
+    def __init__(
+        self, text: bytes, arguments: list[Any], *, many: bool, prepare: bool | None = None
+    ) -> None:
+        self.text = text
+        self.arguments = arguments
+        self.many = many
+        self.prepare = prepare
+
+    def send(self, cursor: Any) -> None:
+        _log(self.text, self.arguments)
+        if self.many:
+            cursor.executemany(self.text, self.arguments)
+        else:
+            cursor.execute(self.text, self.arguments, prepare=self.prepare)
+
+
+#: Ends the transaction the store began (a statement, never prepared).
+_COMMIT = Write(b"COMMIT", [], many=False, prepare=False)
 
 
 def _log(text: bytes, arguments: object) -> None:

@@ -58,7 +58,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
 from imagecatalog._deprecation import deprecated
-from imagecatalog._sqldriver import driver_for
+from imagecatalog._sqldriver import Write, driver_for
 from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account, AccountProfile
 from imagecatalog.exceptions import (
@@ -435,9 +435,12 @@ class SqlImageRepository(LegacyRepositoryMethods):
                     "open the unit of work first, and read inside it"
                 )
             try:
+                self._send_writes(current)  # the unit's writes go before the savepoint
                 with current.alchemy.begin_nested():
                     yield
+                    self._send_writes(current)  # and the savepoint's inside it
             except BaseException as error:
+                current.take_writes()  # the savepoint's, never sent: undone with it
                 current.forget()  # what it remembers may be writes the savepoint undid
                 if isinstance(error, sa.exc.SQLAlchemyError):
                     raise _store_error(error, in_unit=True) from error
@@ -466,7 +469,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
                         outcome_unknown=False,
                     )
                 try:
-                    unit.commit()
+                    self._commit(unit)
                 except _FAILURES as error:
                     unit.rollback()
                     raise _store_error(_wrapped(error, connection), committing=True) from error
@@ -525,6 +528,7 @@ class SqlImageRepository(LegacyRepositoryMethods):
         found = {account_id: _account_of(account_id, trusted) for account_id, trusted in accounts}
         for account_id in scope:
             unit.accounts[account_id] = found.get(account_id)
+        self._known_accounts.update(found)  # committed before the unit began: for good
         if image_ids:
             for row in answers[-1]:
                 unit.remember_loaded(_image(row), row)
@@ -583,21 +587,42 @@ class SqlImageRepository(LegacyRepositoryMethods):
             yield self._local.unit
 
     def _rows(self, unit: _Unit, statement: Executable, params: Any = None) -> list[Any]:
-        """*statement*'s rows on *unit*, each indexed by column position."""
+        """*statement*'s rows on *unit*, each indexed by column position (on the
+        driver, sent after the unit's writes not sent yet, in one round trip)."""
         driver = self._driver
         if unit.driven and driver is not None:
+            writes = unit.take_writes()
             return self._on_driver(
-                unit, lambda connection: driver.rows(connection, statement, params)
+                unit, lambda connection: driver.rows(connection, statement, params, after=writes)
             )
         return list(self._run(unit, statement, params))
 
     def _execute(self, unit: _Unit, statement: Executable, params: Any = None) -> None:
-        """Run *statement* on *unit* (once for each of a list of *params*)."""
+        """Run *statement* on *unit* (once for each of a list of *params*).  On the
+        driver it is kept, to be sent with what the unit sends next: its next read,
+        the start or end of a savepoint, or its COMMIT, in one round trip."""
         driver = self._driver
         if unit.driven and driver is not None:
-            self._on_driver(unit, lambda connection: driver.execute(connection, statement, params))
+            unit.writes.append(driver.write(statement, params))
         else:
             self._run(unit, statement, params)
+
+    def _send_writes(self, unit: _Unit) -> None:
+        """Send what the unit of work wrote and has not sent yet."""
+        driver, writes = self._driver, unit.take_writes()
+        if writes and driver is not None:
+            self._on_driver(unit, lambda connection: driver.send(connection, writes))
+
+    def _commit(self, unit: _Unit) -> None:
+        """Commit the unit of work: on the driver, its writes not sent yet and
+        ``COMMIT`` in one round trip."""
+        driver, writes = self._driver, unit.take_writes()
+        if unit.driver is None or driver is None:
+            unit.alchemy.commit()
+        elif writes:
+            driver.send(unit.driver, writes, commit=True)
+        else:
+            unit.driver.commit()  # sends COMMIT: the server is in the store's transaction
 
     def _on_driver(self, unit: _Unit, work: Callable[[Any], _T]) -> _T:
         """*work* done on *unit*'s psycopg connection; a block of reads checks one
@@ -936,6 +961,7 @@ class _Unit:
         "reading",
         "scope",
         "standalone",
+        "writes",
     )
 
     def __init__(
@@ -955,6 +981,8 @@ class _Unit:
         self.driven = False
         #: The pool's connection a block of reads on the driver checked out.
         self.pooled: Any = None
+        #: On the driver, what the unit wrote and has not sent yet (see _execute).
+        self.writes: list[Write] = []
         #: The accounts whose locks it holds; None: the whole catalog's.
         self.scope = scope
         self.reading = reading
@@ -1034,15 +1062,15 @@ class _Unit:
             with contextlib.suppress(*_FAILURES):
                 pooled.close()
 
-    def commit(self) -> None:
-        if self.driver is None:
-            self.alchemy.commit()
-        else:
-            self.driver.commit()  # sends COMMIT: the server is in the store's transaction
+    def take_writes(self) -> list[Write]:
+        """The writes not sent yet, which it no longer keeps."""
+        writes, self.writes = self.writes, []
+        return writes
 
     def rollback(self) -> None:
         """Roll back, if the connection can still say so (a lost one has nothing to
         undo: the database rolls back what a lost connection left unfinished)."""
+        self.writes = []  # never sent
         if self.driver is None:
             _rollback(self.alchemy)
             return
