@@ -13,10 +13,12 @@ from one snapshot.  A write is one transaction (a nested unit of work a
 in one order: its catalog's lock (:func:`catalog_lock_key`: shared, or exclusive
 for the whole catalog), then its accounts' (:func:`account_lock_key`, exclusive,
 ascending): writes for different owners run at once, and none can deadlock.  It
-begins in one round trip (``BEGIN``, the locks, the rows it reads) and writes
-only what changed.  On SQLite every write begins ``BEGIN IMMEDIATE`` (the file's
-one writer).  An in-memory SQLite database (``"sqlite://"``) is one connection
-that threads take turns on.  A database that is away or busy is
+begins in one round trip (``BEGIN``, the locks, the rows it reads), writes only
+what changed, and sends its writes with its ``COMMIT``; through psycopg, every
+statement is sent on the driver (:mod:`imagecatalog._sqldriver`).  On SQLite
+every write begins ``BEGIN IMMEDIATE`` (the file's one writer).  An in-memory
+SQLite database (``"sqlite://"``) is one connection that threads take turns on.
+A database that is away or busy is
 :class:`~imagecatalog.StoreUnavailableError`, and the call changed nothing.
 
 **Schema.** Built and changed only by migrations (:mod:`imagecatalog.migrations`,
