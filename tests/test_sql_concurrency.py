@@ -815,6 +815,31 @@ def test_open_accounts_two_owners_registering_one_account_take_turns(
 
 
 @needs_postgres
+def test_a_unit_that_went_on_past_a_database_error_does_not_seem_to_commit(
+    pg_store: SqlImageRepository,
+) -> None:
+    """A statement of a unit of work failed in the database (an account registered
+    twice, straight on the store, outside any savepoint) and the caller swallowed the
+    error: PostgreSQL has undone the whole unit and would answer COMMIT with a silent
+    ROLLBACK. The unit raises StoreError as it ends, and nothing of it was applied."""
+    from imagecatalog import Account, AccountProfile
+
+    _catalog(pg_store)
+    erin = AccountProfile(account=Account.of("100000000009"))
+
+    def register_erin_and_alice_again() -> None:
+        with pg_store.write_transaction([ALICE, erin.id]):
+            pg_store.add_account(erin)
+            with contextlib.suppress(Exception):  # the error, swallowed
+                pg_store.add_account(AccountProfile(account=Account.of(ALICE)))  # registered
+                pg_store.get_image("img-00000000")  # on the driver, sent with this read
+
+    with pytest.raises(StoreError, match="went on past its error"):
+        register_erin_and_alice_again()
+    assert not pg_store.account_exists(erin.id)
+
+
+@needs_postgres
 def test_a_unit_of_work_whose_connection_was_lost_says_it_never_committed(
     named_pg_store: SqlImageRepository,
 ) -> None:

@@ -470,6 +470,16 @@ class SqlImageRepository(LegacyRepositoryMethods):
                         "unit of work again",
                         outcome_unknown=False,
                     )
+                if _transaction_failed(connection):
+                    # A statement failed and its caller went on: PostgreSQL has
+                    # undone the unit, and would answer COMMIT with a silent ROLLBACK.
+                    unit.rollback()
+                    raise StoreError(
+                        "a statement of this unit of work failed earlier and the unit went "
+                        "on past its error: the database rolled all of it back, and nothing "
+                        "of it was applied; do the whole unit of work again, without "
+                        "swallowing the error"
+                    )
                 try:
                     self._commit(unit)
                 except _FAILURES as error:
@@ -1668,6 +1678,25 @@ def _as_sqlalchemy(error: BaseException, *, lost: bool) -> sa.exc.SQLAlchemyErro
     wrapped = sa.exc.DBAPIError.instance(None, None, error, Exception, connection_invalidated=lost)
     assert isinstance(wrapped, sa.exc.SQLAlchemyError)
     return wrapped
+
+
+def _transaction_failed(connection: Connection) -> bool:
+    """Whether PostgreSQL's transaction on *connection* failed (a statement raised:
+    it runs no other, and answers COMMIT with ROLLBACK).  psycopg 3 and psycopg2
+    say so; SQLite's transactions survive a failed statement."""
+    try:
+        driver: Any = connection.connection.driver_connection
+    except sa.exc.SQLAlchemyError:
+        return False
+    info = getattr(driver, "info", None)  # psycopg 3
+    if info is not None and hasattr(info, "transaction_status"):
+        return bool(info.transaction_status == _PG_INERROR)
+    status = getattr(driver, "get_transaction_status", None)  # psycopg2
+    return bool(status is not None and status() == _PG_INERROR)
+
+
+#: libpq's PQTRANS_INERROR: in a transaction that failed.
+_PG_INERROR = 3
 
 
 def _broken(connection: Connection | None) -> bool:
