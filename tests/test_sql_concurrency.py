@@ -459,14 +459,23 @@ def test_a_connection_lost_in_the_middle_of_a_call_changes_nothing(
 def test_pooled_connections_the_database_dropped_are_replaced_unseen(
     named_pg_store: SqlImageRepository,
 ) -> None:
-    """After the database dropped every idle pooled connection (a restart), the next
-    read and the next write succeed: each finds its connection dead at its first
-    statement, before anything was done, and takes a new one."""
+    """After the database dropped every idle pooled connection (a restart; here
+    three in the pool), the next read and the next write succeed: the first finds
+    its connection dead at its first statement, before anything was done, and the
+    store replaces every connection the pool opened before it (not only that one,
+    else the retry meets the next dead one)."""
     service, web, _ = _catalog(named_pg_store)
-    service.describe_images(ALICE, REGION)
-    assert _terminate_others(named_pg_store) >= 1
+
+    def three_idle_connections() -> None:
+        held = [named_pg_store.engine.raw_connection() for _ in range(3)]
+        for connection in held:
+            connection.close()
+
+    three_idle_connections()
+    assert _terminate_others(named_pg_store) >= 3
     assert service.describe_images(ALICE, REGION, kinds=["PRIVATE_IMAGE"]).total_count == 1
-    assert _terminate_others(named_pg_store) >= 1
+    three_idle_connections()
+    assert _terminate_others(named_pg_store) >= 3
     service.share_image(ALICE, web, [CAROL])
     assert [share.account.id for share in service.share_permissions(ALICE, web)] == [CAROL]
 

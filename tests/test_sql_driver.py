@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from imagecatalog import ImageService, StoreError, StoreUnavailableError
+from imagecatalog import Account, AccountProfile, ImageService, StoreError, StoreUnavailableError
 from imagecatalog._sqldriver import Compiled, Driver, driver_for
 from imagecatalog.sql import SqlImageRepository
 from tests.support import PostgresSchemas, statements_sent
@@ -25,7 +26,7 @@ POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
     POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set"
 )
-ALICE, BOB = "100000000001", "100000000002"
+ALICE, BOB, DAVE = "100000000001", "100000000002", "100000000004"
 REGION = "ap-guangzhou"
 URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
 
@@ -94,7 +95,7 @@ def test_a_list_bound_as_in_values_is_refused_by_the_driver() -> None:
     driver every list is one array (= ANY), so a statement built otherwise is a bug,
     refused when it is compiled."""
     statement = sa.select(_TABLE).where(_TABLE.c.id.in_(sa.bindparam("ids", expanding=True)))
-    with pytest.raises(AssertionError, match="ANY"):
+    with pytest.raises(TypeError, match="ANY"):
         Compiled(statement, _dialect(), ())
 
 
@@ -306,8 +307,6 @@ def test_a_savepoint_that_raises_drops_the_writes_it_had_not_sent(
 ) -> None:
     """Writes kept to be sent later belong to the savepoint that made them: when it
     raises they are dropped with it, and the unit's own writes still commit."""
-    from imagecatalog import Account, AccountProfile
-
     carol = AccountProfile(account=Account.of("100000000003"))
     dave = AccountProfile(account=Account.of("100000000004"))
 
@@ -322,3 +321,117 @@ def test_a_savepoint_that_raises_drops_the_writes_it_had_not_sent(
             add_dave_then_fail()
     assert store.account_exists(carol.id)
     assert not store.account_exists(dave.id)
+
+
+# What the cold review found -----------------------------------------------------------------
+
+
+def test_values_are_converted_as_sqlalchemy_would_and_a_bad_one_is_its_error() -> None:
+    """A tuple bound as an array is sent as a list (SQLAlchemy's conversion), and a
+    value SQLAlchemy refuses is its StatementError (which the store reports as a
+    StoreError), not a bare TypeError."""
+    statement = sa.select(_TABLE).where(
+        _TABLE.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String()))),
+        _TABLE.c.n == sa.bindparam("flag", type_=sa.Boolean),
+    )
+    compiled = Compiled(statement, _dialect(), ())
+    assert compiled.arguments({"ids": ("a", "b"), "flag": True}) == [["a", "b"], True]
+    with pytest.raises(sa.exc.StatementError, match="flag"):
+        compiled.arguments({"ids": [], "flag": "yes"})
+
+
+def test_a_column_sqlalchemy_converts_as_it_reads_is_refused_by_the_driver() -> None:
+    """The driver hands rows back as psycopg reads them: a statement whose column
+    SQLAlchemy would convert (here a pickled one) is refused when compiled."""
+    statement = sa.select(sa.literal_column("x", sa.PickleType))
+    with pytest.raises(TypeError, match="converted as it is read"):
+        Compiled(statement, _dialect(), ())
+
+
+@needs_postgres
+def test_a_read_in_a_unit_of_work_sees_its_writes_not_sent_yet_in_one_round_trip(
+    store: SqlImageRepository,
+) -> None:
+    """A read in a unit of work is sent after the unit's writes not sent yet, in the
+    same round trip, so it sees them."""
+    dave = AccountProfile(account=Account.of(DAVE))
+    with _round_trips(store) as ends, store.write_transaction([DAVE]):
+        store.add_account(dave)
+        assert DAVE in [profile.id for profile in store.all_accounts()]
+    assert ends == ["Query", "Sync", "Query"]  # BEGIN...; the INSERT and the read; COMMIT
+
+
+@needs_postgres
+def test_writes_sent_with_the_commit_are_inside_its_transaction(store: SqlImageRepository) -> None:
+    """Writes go before the COMMIT they travel with: when one fails, the unit's
+    other writes, sent earlier, are undone with it (none commits alone)."""
+    _, web = _service(store)
+    image = store.get_image(web)
+    assert image is not None
+
+    def add_dave_and_the_image_again() -> None:
+        with store.write_transaction([ALICE, DAVE]):
+            store.add_account(AccountProfile(account=Account.of(DAVE)))
+            store.all_accounts()  # Dave's row: sent, inside the transaction
+            store.add_image(image)  # a duplicate key, sent with the COMMIT
+
+    with pytest.raises(StoreError, match="IntegrityError"):
+        add_dave_and_the_image_again()
+    assert not store.account_exists(DAVE)
+
+
+@needs_postgres
+def test_without_pipelines_statements_go_one_after_another(
+    postgres: PostgresSchemas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psycopg's pipeline needs libpq 14 or later: without it the store sends the
+    statements one round trip each, and every call still works."""
+    import psycopg
+
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
+    monkeypatch.setattr(psycopg.Connection, "pipeline", None)  # any use fails loudly
+    url = postgres.url_for_new_schema()
+    with SqlImageRepository(url, pool_size=1, max_overflow=0) as store:
+        service, web = _service(store)
+        service.share_image(ALICE, web, [BOB])
+        with _round_trips(store) as ends:
+            service.unshare_image(ALICE, web, [BOB])
+        assert ends == ["Query", "Sync", "Query"]  # BEGIN...; the DELETE; COMMIT
+        assert list(service.share_permissions(ALICE, web)) == []
+        dave = AccountProfile(account=Account.of(DAVE))
+        with store.write_transaction([DAVE]):
+            store.add_account(dave)
+            assert DAVE in [profile.id for profile in store.all_accounts()]
+        assert store.account_exists(DAVE)
+
+
+@needs_postgres
+def test_a_read_gives_its_connection_back_as_it_came(store: SqlImageRepository) -> None:
+    """A connection the pool hands out in autocommit (an engine configured so) goes
+    back in autocommit: the store restores what it found, not what it assumes."""
+    service, _ = _service(store)
+    pooled = store.engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    driver.autocommit = True
+    pooled.close()
+    service.describe_images(ALICE, REGION)
+    pooled = store.engine.raw_connection()
+    try:
+        assert pooled.driver_connection.autocommit is True  # type: ignore[union-attr]
+    finally:
+        pooled.driver_connection.autocommit = False  # type: ignore[union-attr]
+        pooled.close()
+
+
+@needs_postgres
+def test_the_commit_and_a_rollback_on_the_driver_are_logged(
+    store: SqlImageRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, web = _service(store)
+    with caplog.at_level(logging.DEBUG, logger="imagecatalog.sql"):
+        service.share_image(ALICE, web, [BOB])
+        with pytest.raises(Exception, match="already"):
+            service.share_image(ALICE, web, [BOB])  # refused: the unit rolls back
+    sent = [record.getMessage() for record in caplog.records if record.name == "imagecatalog.sql"]
+    assert any(text.startswith("COMMIT") for text in sent)
+    assert any(text.startswith("ROLLBACK") for text in sent)

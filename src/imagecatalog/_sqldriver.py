@@ -13,7 +13,9 @@ plain tuples, in the statement's column order; a statement psycopg has seen five
 times is prepared on the server as before.
 
 Needs psycopg 3.2 or later (``RawCursor``); with an older psycopg, or another
-driver, the store lets SQLAlchemy run everything (see :func:`driver_for`).
+driver, the store lets SQLAlchemy run everything (see :func:`driver_for`).  Sending
+several statements in one round trip needs psycopg's pipeline mode (libpq 14 or
+later); without it they are sent one after another.
 
 SQLAlchemy's engine events and its ``echo`` do not see these statements: they are
 logged instead to the ``imagecatalog.sql`` logger, at DEBUG, before each is sent.
@@ -21,9 +23,11 @@ logged instead to the ``imagecatalog.sql`` logger, at DEBUG, before each is sent
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["LOGGER", "Compiled", "Driver", "Write", "driver_for"]
+__all__ = ["LOGGER", "Compiled", "Driver", "Write", "driver_for", "log_sent"]
 
 #: Where the statements sent on the driver are logged (DEBUG), before each is sent.
 LOGGER = logging.getLogger("imagecatalog.sql")
@@ -44,36 +48,54 @@ class Compiled:
     """A statement compiled once for psycopg's raw cursor: its text (bytes, so
     that psycopg neither encodes nor hashes it anew), the names of the values
     bound to ``$1``, ``$2``, ... in that order, the values the statement binds
-    itself (SQLAlchemy's literals) and the conversions SQLAlchemy would apply."""
+    itself (SQLAlchemy's literals) and the conversions SQLAlchemy would apply to
+    the values sent.  Rows come back as psycopg reads them: a statement with a
+    column SQLAlchemy would convert as it reads it is refused here (run it
+    through SQLAlchemy)."""
 
     __slots__ = ("constants", "names", "processors", "text")
 
     def __init__(self, statement: Executable, dialect: sa.Dialect, keys: Sequence[str]) -> None:
-        assert isinstance(statement, sa.sql.ClauseElement)
+        if not isinstance(statement, sa.sql.ClauseElement):
+            raise TypeError(f"not a SQLAlchemy statement: {statement!r}")
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys) or None)
         binds = compiled.binds.values()
         # A list bound as IN's values changes the text with its length: the store
         # binds lists as one array on PostgreSQL (= ANY), so each text is fixed.
-        assert not any(bind.expanding for bind in binds), "bind lists as arrays (= ANY)"
+        if any(bind.expanding for bind in binds):
+            raise TypeError("a list bound as IN's values: bind it as one array (= ANY)")
+        for column in getattr(statement, "selected_columns", ()):
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+                raise TypeError(f"column {column} is converted as it is read: not on the driver")
         self.text = compiled.string.encode()
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         required = {bind.key for bind in binds if bind.required}
         self.constants = {
             name: value for name, value in compiled.params.items() if name not in required
         }
-        processors = getattr(compiled, "_bind_processors", {})
+        processors = compiled._bind_processors  # SQLAlchemy's conversions of values sent
         self.processors = {name: processors[name] for name in self.names if name in processors}
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         """The values for ``$1``, ``$2``, ... from *params* (a name the statement
-        needs and *params* lacks is a KeyError: a bug, never a silent NULL)."""
+        needs and *params* lacks is a KeyError: a bug, never a silent NULL); a
+        value SQLAlchemy cannot convert is its StatementError, as SQLAlchemy
+        would raise it."""
         given = params or {}
         constants = self.constants
         values = [given[name] if name in given else constants[name] for name in self.names]
         for position, name in enumerate(self.names):
             process = self.processors.get(name)
             if process is not None:
-                values[position] = process(values[position])
+                try:
+                    values[position] = process(values[position])
+                except (TypeError, ValueError) as error:
+                    raise sa.exc.StatementError(
+                        f"the value of {name!r} cannot be sent ({error})",
+                        self.text.decode(),
+                        dict(given),
+                        error,
+                    ) from error
         return values
 
 
@@ -81,10 +103,12 @@ class Driver:
     """The store's statements compiled for psycopg's raw cursor (each once per
     process and shape), and sent on a psycopg connection."""
 
-    def __init__(self, raw_cursor: type[Any]) -> None:
+    def __init__(self, raw_cursor: type[Any], *, pipelines: bool = True) -> None:
         from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
         self._raw_cursor = raw_cursor
+        #: Several statements in one round trip (psycopg's pipeline: libpq 14+).
+        self.pipelines = pipelines
         self._dialect = PGDialect_psycopg(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
         self._compiled: dict[tuple[Executable, tuple[str, ...]], Compiled] = {}
         self._guard = threading.Lock()
@@ -120,12 +144,13 @@ class Driver:
     ) -> list[Any]:
         """The rows (tuples) *statement* answers on the psycopg *connection*, sent
         after the writes *after*, all in one round trip."""
+        if isinstance(params, Sequence):
+            raise TypeError("a read takes one set of values")
         compiled = self.compiled(statement, params)
-        assert not isinstance(params, Sequence)
         read = Write(compiled.text, compiled.arguments(params), many=False)
         with self._raw_cursor(connection) as cursor:
             if after:
-                with connection.pipeline(), self._raw_cursor(connection) as writing:
+                with self._round_trip(connection), self._raw_cursor(connection) as writing:
                     for write in after:
                         write.send(writing)
                     read.send(cursor)
@@ -139,14 +164,19 @@ class Driver:
         trip (psycopg's pipeline: the first that fails raises, and PostgreSQL
         runs none after it)."""
         with self._raw_cursor(connection) as cursor:
-            if len(writes) == 1 and not commit:
-                writes[0].send(cursor)
+            if len(writes) + commit == 1:
+                (writes[0] if writes else _COMMIT).send(cursor)
                 return
-            with connection.pipeline():
+            with self._round_trip(connection):
                 for write in writes:
                     write.send(cursor)
                 if commit:
                     _COMMIT.send(cursor)
+
+    def _round_trip(self, connection: Any) -> AbstractContextManager[object]:
+        """Statements sent in it go in one round trip (psycopg's pipeline), or,
+        without pipelines, one after another."""
+        return connection.pipeline() if self.pipelines else contextlib.nullcontext()
 
     def script(self, connection: Any, text: str) -> list[list[Any]]:
         """Run *text*, statements separated by semicolons with their values written
@@ -157,7 +187,7 @@ class Driver:
         _log(text.encode(), None)
         answers: list[list[Any]] = []
         with self._raw_cursor(connection) as cursor:
-            cursor.execute(text)
+            cursor.execute(text, prepare=False)  # several statements: never prepared
             while True:
                 result = cursor.pgresult
                 tuples = result is not None and result.status == pq.ExecStatus.TUPLES_OK
@@ -198,13 +228,19 @@ def _log(text: bytes, arguments: object) -> None:
         LOGGER.debug("%s %r", text.decode(), arguments)
 
 
+def log_sent(text: str) -> None:
+    """Log *text*, a statement sent on the driver by other means than a cursor
+    (psycopg's ``rollback()``)."""
+    _log(text.encode(), None)
+
+
 def driver_for(engine: Engine) -> Driver | None:
     """The driver path for *engine*: on PostgreSQL through psycopg 3.2 or later;
     else None (SQLAlchemy runs every statement)."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return None
     try:
-        from psycopg import RawCursor
+        from psycopg import Pipeline, RawCursor
     except ImportError:  # psycopg 3.1: no raw cursor
         return None
-    return Driver(RawCursor)
+    return Driver(RawCursor, pipelines=Pipeline.is_supported())

@@ -14,8 +14,9 @@ in one order: its catalog's lock (:func:`catalog_lock_key`: shared, or exclusive
 for the whole catalog), then its accounts' (:func:`account_lock_key`, exclusive,
 ascending): writes for different owners run at once, and none can deadlock.  It
 begins in one round trip (``BEGIN``, the locks, the rows it reads), writes only
-what changed, and sends its writes with its ``COMMIT``; through psycopg, every
-statement is sent on the driver (:mod:`imagecatalog._sqldriver`).  On SQLite
+what changed, and sends its writes with its ``COMMIT``; through psycopg, reads
+and these units of work send their statements on the driver
+(:mod:`imagecatalog._sqldriver`).  On SQLite
 every write begins ``BEGIN IMMEDIATE`` (the file's one writer).  An in-memory
 SQLite database (``"sqlite://"``) is one connection that threads take turns on.
 A database that is away or busy is
@@ -60,7 +61,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
 from imagecatalog._deprecation import deprecated
-from imagecatalog._sqldriver import Write, driver_for
+from imagecatalog._sqldriver import Write, driver_for, log_sent
 from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account, AccountProfile
 from imagecatalog.exceptions import (
@@ -611,8 +612,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
 
     def _execute(self, unit: _Unit, statement: Executable, params: Any = None) -> None:
         """Run *statement* on *unit* (once for each of a list of *params*).  On the
-        driver it is kept, to be sent with what the unit sends next: its next read,
-        the start or end of a savepoint, or its COMMIT, in one round trip."""
+        driver it is kept, to be sent with the unit's next read or its COMMIT, in
+        one round trip (or, before a savepoint starts or ends, in one of its own)."""
         driver = self._driver
         if unit.driven and driver is not None:
             unit.writes.append(driver.write(statement, params))
@@ -631,10 +632,8 @@ class SqlImageRepository(LegacyRepositoryMethods):
         driver, writes = self._driver, unit.take_writes()
         if unit.driver is None or driver is None:
             unit.alchemy.commit()
-        elif writes:
+        else:  # the server is in the transaction the store began: COMMIT ends it
             driver.send(unit.driver, writes, commit=True)
-        else:
-            unit.driver.commit()  # sends COMMIT: the server is in the store's transaction
 
     def _on_driver(self, unit: _Unit, work: Callable[[Any], _T]) -> _T:
         """*work* done on *unit*'s psycopg connection; a block of reads checks one
@@ -643,9 +642,9 @@ class SqlImageRepository(LegacyRepositoryMethods):
         reads, a connection the database dropped is replaced and *work* done
         again, once: each statement stands alone there, so nothing is lost."""
         for attempt in (1, 2):
-            if unit.driver is None:
-                unit.check_out(self._engine)
             try:
+                if unit.driver is None:
+                    unit.check_out(self._engine)
                 return work(unit.driver)
             except _DRIVER_ERRORS as error:
                 wrapped = unit.failed(error)
@@ -964,6 +963,7 @@ class _Unit:
     __slots__ = (
         "accounts",
         "added_accounts",
+        "autocommit",
         "connection",
         "driven",
         "driver",
@@ -991,8 +991,10 @@ class _Unit:
         self.driver = driver
         #: Its statements are sent on the driver (see imagecatalog._sqldriver).
         self.driven = False
-        #: The pool's connection a block of reads on the driver checked out.
+        #: The pool's connection a block of reads on the driver checked out, and
+        #: whether it was in autocommit when checked out.
         self.pooled: Any = None
+        self.autocommit = False
         #: On the driver, what the unit wrote and has not sent yet (see _execute).
         self.writes: list[Write] = []
         #: The accounts whose locks it holds; None: the whole catalog's.
@@ -1038,15 +1040,13 @@ class _Unit:
         return self.connection
 
     def check_out(self, engine: Engine) -> None:
-        """A block of reads on the driver: a connection from the pool, in autocommit."""
+        """A block of reads on the driver: a connection from the pool, in autocommit
+        (given back as it came: see :meth:`close`)."""
         pooled = engine.raw_connection()
         driver: Any = pooled.driver_connection
-        try:
-            driver.autocommit = True
-        except BaseException:
-            pooled.close()
-            raise
-        self.pooled, self.driver = pooled, driver
+        self.pooled, self.autocommit = pooled, bool(driver.autocommit)
+        driver.autocommit = True
+        self.driver = driver
 
     def failed(self, error: BaseException) -> sa.exc.SQLAlchemyError:
         """*error*, a driver's, as SQLAlchemy's (:func:`_wrapped`); a connection it
@@ -1054,11 +1054,11 @@ class _Unit:
         statement checks out another)."""
         if self.connection is not None:
             return _wrapped(error, self.connection)
-        driver, pooled = self.driver, self.pooled
+        pooled = self.pooled
+        driver: Any = None if pooled is None else pooled.driver_connection
         lost = bool(driver is None or driver.broken or driver.closed)
         if lost and pooled is not None:
-            with contextlib.suppress(*_FAILURES):
-                pooled.invalidate()
+            _invalidate_pool(pooled, error)
             self.pooled = self.driver = None
         return _as_sqlalchemy(error, lost=lost)
 
@@ -1069,8 +1069,11 @@ class _Unit:
                 self.connection.close()
         pooled, self.pooled, self.driver = self.pooled, None, None
         if pooled is not None:
-            with contextlib.suppress(*_FAILURES):
-                pooled.driver_connection.autocommit = False
+            try:
+                pooled.driver_connection.autocommit = self.autocommit
+            except _FAILURES:  # mid-statement (interrupted): not fit to go back
+                with contextlib.suppress(*_FAILURES):
+                    pooled.invalidate()
             with contextlib.suppress(*_FAILURES):
                 pooled.close()
 
@@ -1086,6 +1089,7 @@ class _Unit:
         if self.driver is None:
             _rollback(self.alchemy)
             return
+        log_sent("ROLLBACK")
         with contextlib.suppress(*_FAILURES):
             self.driver.rollback()
 
@@ -1110,7 +1114,7 @@ def _in(dialect: str, column: sa.ColumnElement[Any], name: str) -> sa.ColumnElem
     array (one parameter, so the statement's text never changes with the list's
     length), elsewhere ``IN`` the list's values."""
     if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.String())))
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
     return column.in_(sa.bindparam(name, expanding=True))
 
 
@@ -1668,8 +1672,24 @@ def _wrapped(error: BaseException, connection: Connection | None) -> sa.exc.SQLA
     lost = _broken(connection)
     if lost and connection is not None:
         with contextlib.suppress(sa.exc.SQLAlchemyError):
+            pooled = connection.connection
             connection.invalidate()
+            _invalidate_pool(pooled, error, checkin=False)
     return _as_sqlalchemy(error, lost=lost)
+
+
+def _invalidate_pool(pooled: Any, error: BaseException, *, checkin: bool = True) -> None:
+    """*pooled*, a connection the database dropped (unless *checkin* is False: it
+    is already), and every connection of its pool opened before it, invalidated,
+    as SQLAlchemy does when it meets a disconnect (a restarted server dropped them
+    all): each is replaced when next checked out, so the next call finds a live
+    one."""
+    with contextlib.suppress(*_FAILURES):
+        pool = getattr(pooled, "_pool", None)
+        if pool is not None and hasattr(pool, "_invalidate"):
+            pool._invalidate(pooled, error, _checkin=checkin)
+        elif checkin:  # pragma: no cover - SQLAlchemy's pools all have it
+            pooled.invalidate(error)
 
 
 def _as_sqlalchemy(error: BaseException, *, lost: bool) -> sa.exc.SQLAlchemyError:
