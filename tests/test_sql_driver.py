@@ -435,3 +435,97 @@ def test_the_commit_and_a_rollback_on_the_driver_are_logged(
     sent = [record.getMessage() for record in caplog.records if record.name == "imagecatalog.sql"]
     assert any(text.startswith("COMMIT") for text in sent)
     assert any(text.startswith("ROLLBACK") for text in sent)
+    caplog.clear()
+    with (
+        caplog.at_level(logging.DEBUG, logger="imagecatalog.sql"),
+        store.write_transaction([ALICE]),  # a unit with nothing to write
+    ):
+        store.get_image("img-00000000")
+    sent = [record.getMessage() for record in caplog.records if record.name == "imagecatalog.sql"]
+    assert sent[-1].startswith("COMMIT")
+
+
+# What the second look found -----------------------------------------------------------------
+
+
+def test_returned_columns_sqlalchemy_converts_on_read_are_refused_too() -> None:
+    table = sa.Table("p", sa.MetaData(), sa.Column("id", sa.String), sa.Column("p", sa.PickleType))
+    with pytest.raises(TypeError, match="converted as it is read"):
+        Compiled(sa.insert(table).returning(table.c.p), _dialect(), ("id",))
+
+
+def test_lists_bind_as_unbounded_text_arrays() -> None:
+    """A list of IDs binds as ``VARCHAR[]``: a cast to the column's ``VARCHAR(n)[]``
+    would cut a longer value to a prefix that might match another row's ID."""
+    from imagecatalog.sql import _statements
+
+    text = Compiled(_statements("postgresql").accounts, _dialect(), ()).text.decode()
+    assert "= ANY ($1::VARCHAR[])" in text
+
+
+@needs_postgres
+def test_a_read_that_fails_before_it_is_sent_keeps_the_units_writes(
+    store: SqlImageRepository,
+) -> None:
+    """A read whose values cannot be sent fails before anything is sent: the unit's
+    writes kept to go with it stay kept, and commit with the unit (here the read is
+    made through the store's own seam, with a value no public call would give)."""
+    dave, carol = Account.of(DAVE), Account.of("100000000003")
+    with store.write_transaction([DAVE, carol.id]):
+        store.add_account(AccountProfile(account=dave))
+        unit = store._unit()
+        with pytest.raises(sa.exc.StatementError):
+            store._rows(unit, store._sql.accounts, {"ids": 5})
+        store.add_account(AccountProfile(account=carol))
+    assert store.account_exists(DAVE) and store.account_exists(carol.id)
+
+
+@needs_postgres
+def test_a_second_dead_connection_of_one_restart_keeps_the_connections_opened_since(
+    postgres: PostgresSchemas,
+) -> None:
+    """Two units of work were in flight when the server restarted: the first to find
+    its connection dead invalidates the pool's older connections; the second, of the
+    same generation, does not throw away the healthy one opened in between."""
+    import time
+    import uuid
+
+    import psycopg
+
+    from imagecatalog.sql import _wrapped
+
+    name = f"imagecatalog-{uuid.uuid4().hex[:12]}"
+    url = sa.make_url(postgres.url_for_new_schema()).update_query_dict({"application_name": name})
+    engine = sa.create_engine(url)
+    admin = sa.create_engine(POSTGRES_URL or "")
+    try:
+        first, second = engine.connect(), engine.connect()
+        for connection in (first, second):
+            connection.exec_driver_sql("SELECT 1")
+        with admin.begin() as connection:
+            connection.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %(name)s",
+                {"name": name},
+            )
+
+        def lose(connection: sa.Connection) -> None:
+            driver: Any = connection.connection.driver_connection
+            with pytest.raises(psycopg.OperationalError) as raised:
+                driver.execute("SELECT 1")
+            _wrapped(raised.value, connection)
+
+        lose(first)
+        time.sleep(0.01)
+        fresh = engine.raw_connection()
+        pid = fresh.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        fresh.close()
+        lose(second)
+        again = engine.raw_connection()
+        assert again.driver_connection.info.backend_pid == pid  # type: ignore[union-attr]
+        again.close()
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
+        admin.dispose()

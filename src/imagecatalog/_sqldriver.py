@@ -64,9 +64,9 @@ class Compiled:
         # binds lists as one array on PostgreSQL (= ANY), so each text is fixed.
         if any(bind.expanding for bind in binds):
             raise TypeError("a list bound as IN's values: bind it as one array (= ANY)")
-        for column in getattr(statement, "selected_columns", ()):
-            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
-                raise TypeError(f"column {column} is converted as it is read: not on the driver")
+        for column in compiled._result_columns:  # (key, name, objects, type), RETURNING too
+            if _converted_on_read(column[3], dialect):
+                raise TypeError(f"column {column[1]} is converted as it is read: not on the driver")
         self.text = compiled.string.encode()
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         required = {bind.key for bind in binds if bind.required}
@@ -89,7 +89,7 @@ class Compiled:
             if process is not None:
                 try:
                     values[position] = process(values[position])
-                except (TypeError, ValueError) as error:
+                except Exception as error:  # what SQLAlchemy's conversions raise varies
                     raise sa.exc.StatementError(
                         f"the value of {name!r} cannot be sent ({error})",
                         self.text.decode(),
@@ -134,20 +134,17 @@ class Driver:
             return Write(compiled.text, [compiled.arguments(row) for row in params], many=True)
         return Write(compiled.text, compiled.arguments(params), many=False)
 
-    def rows(
-        self,
-        connection: Any,
-        statement: Executable,
-        params: Params = None,
-        *,
-        after: Sequence[Write] = (),
-    ) -> list[Any]:
-        """The rows (tuples) *statement* answers on the psycopg *connection*, sent
-        after the writes *after*, all in one round trip."""
+    def read(self, statement: Executable, params: Params = None) -> Write:
+        """*statement*, a read, with its values, ready to send (see :meth:`rows`);
+        a value it lacks or cannot convert is an error now, before anything is sent."""
         if isinstance(params, Sequence):
             raise TypeError("a read takes one set of values")
         compiled = self.compiled(statement, params)
-        read = Write(compiled.text, compiled.arguments(params), many=False)
+        return Write(compiled.text, compiled.arguments(params), many=False)
+
+    def rows(self, connection: Any, read: Write, *, after: Sequence[Write] = ()) -> list[Any]:
+        """The rows (tuples) *read* answers on the psycopg *connection*, sent after
+        the writes *after*, all in one round trip."""
         with self._raw_cursor(connection) as cursor:
             if after:
                 with self._round_trip(connection), self._raw_cursor(connection) as writing:
@@ -194,6 +191,15 @@ class Driver:
                 answers.append(cursor.fetchall() if tuples else [])
                 if not cursor.nextset():
                     return answers
+
+
+def _converted_on_read(type_: Any, dialect: sa.Dialect) -> bool:
+    """Whether SQLAlchemy converts a column of *type_* as it reads it (a type that
+    cannot even say is taken to: refused)."""
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None) is not None
+    except Exception:
+        return True
 
 
 class Write:

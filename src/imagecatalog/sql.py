@@ -604,9 +604,10 @@ class SqlImageRepository(LegacyRepositoryMethods):
         driver, sent after the unit's writes not sent yet, in one round trip)."""
         driver = self._driver
         if unit.driven and driver is not None:
+            read = driver.read(statement, params)  # if it fails, the writes stay kept
             writes = unit.take_writes()
             return self._on_driver(
-                unit, lambda connection: driver.rows(connection, statement, params, after=writes)
+                unit, lambda connection: driver.rows(connection, read, after=writes)
             )
         return list(self._run(unit, statement, params))
 
@@ -1089,8 +1090,9 @@ class _Unit:
         if self.driver is None:
             _rollback(self.alchemy)
             return
-        log_sent("ROLLBACK")
         with contextlib.suppress(*_FAILURES):
+            if self.driver.info.transaction_status in _PG_IN_TRANSACTION:
+                log_sent("ROLLBACK")  # psycopg sends it only then
             self.driver.rollback()
 
     def forget(self) -> None:
@@ -1114,7 +1116,9 @@ def _in(dialect: str, column: sa.ColumnElement[Any], name: str) -> sa.ColumnElem
     array (one parameter, so the statement's text never changes with the list's
     length), elsewhere ``IN`` the list's values."""
     if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+        # Text as VARCHAR[] (no length: a cast to VARCHAR(n) would cut longer values).
+        item = sa.String() if isinstance(column.type, sa.String) else column.type
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(item)))
     return column.in_(sa.bindparam(name, expanding=True))
 
 
@@ -1672,23 +1676,22 @@ def _wrapped(error: BaseException, connection: Connection | None) -> sa.exc.SQLA
     lost = _broken(connection)
     if lost and connection is not None:
         with contextlib.suppress(sa.exc.SQLAlchemyError):
-            pooled = connection.connection
+            _invalidate_pool(connection.connection, error)  # first: once per restart
             connection.invalidate()
-            _invalidate_pool(pooled, error, checkin=False)
     return _as_sqlalchemy(error, lost=lost)
 
 
-def _invalidate_pool(pooled: Any, error: BaseException, *, checkin: bool = True) -> None:
-    """*pooled*, a connection the database dropped (unless *checkin* is False: it
-    is already), and every connection of its pool opened before it, invalidated,
-    as SQLAlchemy does when it meets a disconnect (a restarted server dropped them
-    all): each is replaced when next checked out, so the next call finds a live
-    one."""
+def _invalidate_pool(pooled: Any, error: BaseException) -> None:
+    """*pooled*, a connection the database dropped, and every connection of its
+    pool opened before it, invalidated, as SQLAlchemy does when it meets a
+    disconnect (a restarted server dropped them all): each is replaced when next
+    checked out, so the next call finds a live one.  A connection opened after
+    that moment is kept when another of the old ones is found dead."""
     with contextlib.suppress(*_FAILURES):
         pool = getattr(pooled, "_pool", None)
         if pool is not None and hasattr(pool, "_invalidate"):
-            pool._invalidate(pooled, error, _checkin=checkin)
-        elif checkin:  # pragma: no cover - SQLAlchemy's pools all have it
+            pool._invalidate(pooled, error)
+        else:  # pragma: no cover - SQLAlchemy's pools all have it
             pooled.invalidate(error)
 
 
@@ -1715,8 +1718,9 @@ def _transaction_failed(connection: Connection) -> bool:
     return bool(status is not None and status() == _PG_INERROR)
 
 
-#: libpq's PQTRANS_INERROR: in a transaction that failed.
+#: libpq's PQTRANS_INERROR: in a transaction that failed; and in one at all.
 _PG_INERROR = 3
+_PG_IN_TRANSACTION = (2, _PG_INERROR)
 
 
 def _broken(connection: Connection | None) -> bool:
