@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from imagecatalog import Image, ImageService, Instance
-from tests.support import ALICE, new_service, public_image
+from tests.support import ALICE, POSTGRES_URL, PostgresSchemas, new_service, public_image
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -60,3 +60,12 @@ def make_image(service: ImageService, launch: Callable[..., Instance]) -> Callab
 
 # The downstream example is a separate project: tests/test_downstream.py runs it.
 collect_ignore_glob = ["examples/*"]
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresSchemas]:
+    """Schemas of their own on the test PostgreSQL, each dropped after the module."""
+    assert POSTGRES_URL is not None
+    schemas = PostgresSchemas(POSTGRES_URL)
+    yield schemas
+    schemas.drop_all()

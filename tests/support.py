@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import pytest
 import sqlalchemy as sa
 
 from imagecatalog import (
@@ -31,6 +33,15 @@ CAROL = "100000000003"
 STRANGER = "100000000099"  # well formed, never registered
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+#: The PostgreSQL the SQL tests run against (.ci/run sets it when 127.0.0.1:5432 answers).
+POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None,
+    reason="IMAGECATALOG_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against "
+    "(.ci/run sets it when 127.0.0.1:5432 answers)",
+)
 
 
 def new_service(*, limits: Limits | None = None, instant: bool = True) -> ImageService:

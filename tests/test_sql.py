@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,24 +18,10 @@ from imagecatalog.snapshot import dump, restore
 from imagecatalog.sql import SCHEMA_VERSION, SqlImageRepository
 from imagecatalog.testing import CatalogBuilder, catalog_state
 from imagecatalog.testing.contract import RepositoryContract
-from tests.support import PostgresSchemas
+from tests.support import PostgresSchemas, needs_postgres
 
-POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
-needs_postgres = pytest.mark.skipif(
-    POSTGRES_URL is None,
-    reason="IMAGECATALOG_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against "
-    "(.ci/run sets it when 127.0.0.1:5432 answers)",
-)
 #: The stateful machine over SQL: fewer, shorter runs (each step is several queries).
 SQL_STATEFUL = settings(settings(), max_examples=15, stateful_step_count=30, deadline=None)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresSchemas]:
-    assert POSTGRES_URL is not None
-    schemas = PostgresSchemas(POSTGRES_URL)
-    yield schemas
-    schemas.drop_all()
 
 
 class SqlContract(RepositoryContract):

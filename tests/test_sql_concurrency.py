@@ -4,7 +4,6 @@ their rules read, lost connections are typed errors that change nothing."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import threading
@@ -28,12 +27,7 @@ from imagecatalog import (
 from imagecatalog.invariants import catalog_violations
 from imagecatalog.sql import SqlImageRepository, account_lock_key, catalog_lock_key
 from imagecatalog.testing import catalog_state
-from tests.support import PostgresSchemas, statements_sent
-
-POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
-needs_postgres = pytest.mark.skipif(
-    POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set"
-)
+from tests.support import POSTGRES_URL, PostgresSchemas, needs_postgres, statements_sent
 
 ALICE, BOB, CAROL, DAVE = "100000000001", "100000000002", "100000000003", "100000000004"
 REGION = "ap-guangzhou"
@@ -42,14 +36,6 @@ URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
 PROMPTLY = 10.0
 #: How long a test waits to see that a call is blocked.
 BLOCKED = 0.5
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresSchemas]:
-    assert POSTGRES_URL is not None
-    schemas = PostgresSchemas(POSTGRES_URL)
-    yield schemas
-    schemas.drop_all()
 
 
 def _import(service: ImageService, owner: str, name: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -20,23 +19,11 @@ from sqlalchemy.dialects import postgresql
 from imagecatalog import Account, AccountProfile, ImageService, StoreError, StoreUnavailableError
 from imagecatalog._sqldriver import Compiled, Driver, driver_for
 from imagecatalog.sql import SqlImageRepository
-from tests.support import PostgresSchemas, statements_sent
+from tests.support import POSTGRES_URL, PostgresSchemas, needs_postgres, statements_sent
 
-POSTGRES_URL = os.environ.get("IMAGECATALOG_TEST_POSTGRES_URL")
-needs_postgres = pytest.mark.skipif(
-    POSTGRES_URL is None, reason="IMAGECATALOG_TEST_POSTGRES_URL is not set"
-)
 ALICE, BOB, DAVE = "100000000001", "100000000002", "100000000004"
 REGION = "ap-guangzhou"
 URL = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/base.qcow2"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresSchemas]:
-    assert POSTGRES_URL is not None
-    schemas = PostgresSchemas(POSTGRES_URL)
-    yield schemas
-    schemas.drop_all()
 
 
 @pytest.fixture
