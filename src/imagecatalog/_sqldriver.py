@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["LOGGER", "Compiled", "Driver", "Write", "driver_for", "log_sent"]
+__all__ = ["LOGGER", "Bound", "Compiled", "Driver", "driver_for", "log_sent"]
 
 #: Where the statements sent on the driver are logged (DEBUG), before each is sent.
 LOGGER = logging.getLogger("imagecatalog.sql")
@@ -126,23 +126,23 @@ class Driver:
                 self._compiled[(statement, keys)] = found
         return found
 
-    def write(self, statement: Executable, params: Params = None) -> Write:
+    def write(self, statement: Executable, params: Params = None) -> Bound:
         """*statement* with its values, ready to send (once for each of a list of
         *params*); a value it lacks is an error now, not when it is sent."""
         compiled = self.compiled(statement, params)
         if isinstance(params, Sequence):
-            return Write(compiled.text, [compiled.arguments(row) for row in params], many=True)
-        return Write(compiled.text, compiled.arguments(params), many=False)
+            return Bound(compiled.text, [compiled.arguments(row) for row in params], many=True)
+        return Bound(compiled.text, compiled.arguments(params), many=False)
 
-    def read(self, statement: Executable, params: Params = None) -> Write:
+    def read(self, statement: Executable, params: Params = None) -> Bound:
         """*statement*, a read, with its values, ready to send (see :meth:`rows`);
         a value it lacks or cannot convert is an error now, before anything is sent."""
         if isinstance(params, Sequence):
             raise TypeError("a read takes one set of values")
         compiled = self.compiled(statement, params)
-        return Write(compiled.text, compiled.arguments(params), many=False)
+        return Bound(compiled.text, compiled.arguments(params), many=False)
 
-    def rows(self, connection: Any, read: Write, *, after: Sequence[Write] = ()) -> list[Any]:
+    def rows(self, connection: Any, read: Bound, *, after: Sequence[Bound] = ()) -> list[Any]:
         """The rows (tuples) *read* answers on the psycopg *connection*, sent after
         the writes *after*, all in one round trip."""
         with self._raw_cursor(connection) as cursor:
@@ -156,7 +156,7 @@ class Driver:
             rows: list[Any] = cursor.fetchall()
             return rows
 
-    def send(self, connection: Any, writes: Sequence[Write], *, commit: bool = False) -> None:
+    def send(self, connection: Any, writes: Sequence[Bound], *, commit: bool = False) -> None:
         """Send *writes* and, with *commit*, ``COMMIT`` after them, in one round
         trip (psycopg's pipeline: the first that fails raises, and PostgreSQL
         runs none after it)."""
@@ -202,10 +202,11 @@ def _converted_on_read(type_: Any, dialect: sa.Dialect) -> bool:
         return True
 
 
-class Write:
-    """A statement ready to send: its text and its values (with *many*, a list of
-    rows of values: the statement is run once for each).  psycopg prepares a
-    statement it has seen five times, unless *prepare* is False."""
+class Bound:
+    """A statement with its values bound, ready to send (a read or a write): its
+    text and its values (with *many*, a list of rows of values: the statement is
+    run once for each).  psycopg prepares a statement it has seen five times,
+    unless *prepare* is False."""
 
     __slots__ = ("arguments", "many", "prepare", "text")
 
@@ -226,7 +227,7 @@ class Write:
 
 
 #: Ends the transaction the store began (a statement, never prepared).
-_COMMIT = Write(b"COMMIT", [], many=False, prepare=False)
+_COMMIT = Bound(b"COMMIT", [], many=False, prepare=False)
 
 
 def _log(text: bytes, arguments: object) -> None:

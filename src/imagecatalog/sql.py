@@ -61,7 +61,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
 from imagecatalog._deprecation import deprecated
-from imagecatalog._sqldriver import Write, driver_for, log_sent
+from imagecatalog._sqldriver import Bound, driver_for, log_sent
 from imagecatalog._validation import require_int
 from imagecatalog.accounts import Account, AccountProfile
 from imagecatalog.exceptions import (
@@ -997,7 +997,7 @@ class _Unit:
         self.pooled: Any = None
         self.autocommit = False
         #: On the driver, what the unit wrote and has not sent yet (see _execute).
-        self.writes: list[Write] = []
+        self.writes: list[Bound] = []
         #: The accounts whose locks it holds; None: the whole catalog's.
         self.scope = scope
         self.reading = reading
@@ -1078,7 +1078,7 @@ class _Unit:
             with contextlib.suppress(*_FAILURES):
                 pooled.close()
 
-    def take_writes(self) -> list[Write]:
+    def take_writes(self) -> list[Bound]:
         """The writes not sent yet, which it no longer keeps."""
         writes, self.writes = self.writes, []
         return writes
